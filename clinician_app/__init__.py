@@ -1,0 +1,127 @@
+"""clinician_app: behavioral health co-response case management."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import current_user
+
+from config import CONFIGS
+
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config_name: str = "development", **overrides) -> Flask:
+    if config_name not in CONFIGS:
+        raise ValueError(f"unknown configuration {config_name!r}; choose one of {sorted(CONFIGS)}")
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(CONFIGS[config_name])
+    app.config.update(overrides)
+
+    _load_keys(app)
+    from .core.logging import configure_logging
+
+    configure_logging(app.config["LOG_JSON"], app.config["LOG_LEVEL"])
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _load_keys(app: Flask) -> None:
+    """Fail closed: no app without its keys, in every configuration."""
+    from .core.keyfile import KeyConfigError, load_keys
+
+    if app.config["ENV_NAME"] == "production":
+        for name in ("SQLALCHEMY_DATABASE_URI",):
+            if not app.config.get(name) or "sqlite" in app.config[name] and not app.config.get("ALLOW_SQLITE"):
+                raise KeyConfigError("production needs DATABASE_URL pointing at PostgreSQL")
+    keys = load_keys(app.config["KEYS_FILE"])
+    app.extensions["clinician_keys"] = keys
+    app.secret_key = keys.secret_key
+
+
+def _init_extensions(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items() if k != "pool_pre_ping"
+        }
+    db.init_app(app)
+    from . import models  # noqa: F401  (registers every table before migrations look)
+    if uri.startswith("sqlite"):
+        from .core.database import configure_sqlite
+
+        with app.app_context():
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+
+    from .auth.loader import load_user_from_session
+
+    login_manager.request_loader(load_user_from_session)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .audit_console.views import bp as audit_bp
+    from .auth.views import bp as auth_bp
+    from .home.views import bp as home_bp
+
+    for bp in (auth_bp, home_bp, admin_bp, audit_bp):
+        app.register_blueprint(bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    from .core import web
+
+    app.before_request(web.enforce_endpoint_permission)
+    app.after_request(web.security_headers)
+    app.after_request(web.log_request)
+    web.register_error_handlers(app)
+
+    @app.teardown_request
+    def _rollback_uncommitted(exc):
+        # One request, one transaction: whatever a view did not commit is undone.
+        if exc is not None:
+            db.session.rollback()
+
+
+def _register_cli(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from .core import timeutil
+    from .core.policy import ROLE_LABELS, Permission, Role
+
+    @app.context_processor
+    def inject():
+        return {
+            "Permission": Permission,
+            "ROLE_LABELS": ROLE_LABELS,
+            "Role": Role,
+            "banner": app.config["SYSTEM_USE_BANNER"],
+            "break_glass_active": False,
+        }
+
+    @app.template_filter("local")
+    def local_time(value, fmt="%Y-%m-%d %H:%M %Z"):
+        tz = current_user.agency.timezone if getattr(current_user, "is_authenticated", False) else "America/New_York"
+        return timeutil.format_local(value, tz, fmt)
+
+    from .home.navigation import navigation
+
+    app.add_template_global(navigation)
+
+    @app.template_global()
+    def can(permission) -> bool:
+        return getattr(current_user, "is_authenticated", False) and permission in current_user.permissions
+

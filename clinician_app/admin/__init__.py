@@ -1,0 +1,1 @@
+"""The admin console: users, agencies and API clients (no clinical content)."""

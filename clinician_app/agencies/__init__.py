@@ -1,0 +1,1 @@
+"""Agencies: partner towns' police departments and the regional BHU."""

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("auditor", __name__, url_prefix="/audit")

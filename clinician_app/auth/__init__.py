@@ -1,0 +1,1 @@
+"""Users, roles, passwords, MFA, server-side sessions and API clients."""

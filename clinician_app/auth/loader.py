@@ -1,0 +1,30 @@
+"""Turns the session cookie into the signed-in user, checking the server-side record on every request."""
+from flask import g, session
+
+from clinician_app.extensions import db
+
+from . import sessions
+from .models import User
+
+
+def load_user_from_session(_request):
+    token = session.get("sid")
+    if not token:
+        return None
+    record = sessions.find_session(token)
+    problem = sessions.check_session(record)
+    user = db.session.get(User, record.user_id) if record is not None and problem is None else None
+    if user is not None and not user.is_active:
+        problem = "disabled"
+        user = None
+    if problem is not None:
+        if record is not None and problem in {"idle", "expired"}:
+            sessions.revoke(record, problem)
+            db.session.commit()
+        session.clear()
+        g.session_end_reason = problem
+        return None
+    if sessions.touch(record):
+        db.session.commit()
+    g.user_session = record
+    return user

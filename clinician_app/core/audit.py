@@ -1,0 +1,173 @@
+"""Append-only, hash-chained audit events (SECURITY.md promises 13-14).
+
+Each event's MAC is HMAC-SHA256, under a key kept outside the database, over
+the previous event's MAC and the event's own canonical serialisation. Events
+are numbered 1..N without gaps. Writers serialise on the single ``audit_head``
+row: updating it first takes a row lock on PostgreSQL and the write lock on
+SQLite, so two transactions can never chain onto the same predecessor.
+The event is written in the caller's transaction, so a change and its audit
+event commit or roll back together.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clinician_app.extensions import db
+
+from .timeutil import as_utc, utcnow
+from .types import UTCDateTime
+
+GENESIS_MAC = "0" * 64
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    actor_username: Mapped[str | None] = mapped_column(String(80))
+    agency_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    action: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
+    record_type: Mapped[str | None] = mapped_column(String(40))
+    record_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False, default="success")
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Text)  # canonical JSON, ids and codes only
+    prev_mac: Mapped[str] = mapped_column(String(64), nullable=False)
+    mac: Mapped[str] = mapped_column(String(64), nullable=False)
+
+    def canonical(self) -> bytes:
+        payload = {
+            "seq": self.seq,
+            "occurred_at": as_utc(self.occurred_at).isoformat(timespec="microseconds"),
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "agency_id": self.agency_id,
+            "action": self.action,
+            "record_type": self.record_type,
+            "record_id": self.record_id,
+            "remote_addr": self.remote_addr,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "details": self.details,
+        }
+        return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+    @property
+    def details_dict(self) -> dict:
+        return json.loads(self.details) if self.details else {}
+
+
+class AuditHead(db.Model):
+    """One row: the chain's last sequence number and MAC (the writers' lock)."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_mac: Mapped[str] = mapped_column(String(64), nullable=False, default=GENESIS_MAC)
+
+
+def compute_mac(key: bytes, prev_mac: str, canonical: bytes) -> str:
+    return hmac.new(key, prev_mac.encode() + b"\n" + canonical, hashlib.sha256).hexdigest()
+
+
+def _audit_key() -> bytes:
+    return current_app.extensions["clinician_keys"].audit_key
+
+
+def record(
+    action: str,
+    *,
+    actor=None,
+    agency_id: str | None = None,
+    record_type: str | None = None,
+    record_id: str | None = None,
+    outcome: str = "success",
+    reason: str | None = None,
+    details: dict | None = None,
+    actor_username: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the current transaction."""
+    session = db.session
+    session.flush()
+    # Taking the head row first serialises writers (see module docstring).
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + 1))
+    head = session.execute(select(AuditHead.last_seq, AuditHead.last_mac).where(AuditHead.id == 1)).one_or_none()
+    if head is None:
+        raise RuntimeError("audit_head row missing: run the migrations")
+    seq, prev_mac = head
+    remote = request.remote_addr if has_request_context() else None
+    event = AuditEvent(
+        seq=seq,
+        occurred_at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_username=actor_username or getattr(actor, "username", None),
+        agency_id=agency_id if agency_id is not None else getattr(actor, "agency_id", None),
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        remote_addr=remote,
+        outcome=outcome,
+        reason=reason,
+        details=json.dumps(details, sort_keys=True, separators=(",", ":")) if details else None,
+        prev_mac=prev_mac,
+    )
+    event.mac = compute_mac(_audit_key(), prev_mac, event.canonical())
+    session.add(event)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_mac=event.mac))
+    session.flush()
+    return event
+
+
+@dataclass
+class VerifyResult:
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+    first_bad_seq: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def flag(self, seq: int | None, message: str) -> None:
+        if self.first_bad_seq is None:
+            self.first_bad_seq = seq
+        self.problems.append(message)
+
+
+def verify_chain(session, key: bytes, batch: int = 5000) -> VerifyResult:
+    """Walk the chain in order; name every event that was edited, removed or inserted."""
+    result = VerifyResult()
+    expected_seq, prev_mac = 1, GENESIS_MAC
+    last_seen = 0
+    while True:
+        rows = session.execute(
+            select(AuditEvent).where(AuditEvent.seq > last_seen).order_by(AuditEvent.seq).limit(batch)
+        ).scalars().all()
+        if not rows:
+            break
+        for event in rows:
+            if event.seq != expected_seq:
+                result.flag(event.seq, f"events {expected_seq}..{event.seq - 1} are missing (deleted) before event {event.seq}")
+            if event.prev_mac != prev_mac:
+                result.flag(event.seq, f"event {event.seq} does not follow the event before it (inserted, deleted or reordered)")
+            if not hmac.compare_digest(event.mac, compute_mac(key, event.prev_mac, event.canonical())):
+                result.flag(event.seq, f"event {event.seq} was altered: its MAC does not match its contents")
+            prev_mac, expected_seq, last_seen = event.mac, event.seq + 1, event.seq
+            result.checked += 1
+        session.expunge_all()
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
+    if head is not None and (head.last_seq != last_seen or head.last_mac != prev_mac):
+        result.flag(last_seen + 1, f"the chain ends at event {last_seen} but its head records event {head.last_seq} (events removed from the end)")
+    return result

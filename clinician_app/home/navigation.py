@@ -1,0 +1,39 @@
+"""The side navigation: one entry per section, shown to roles holding its permission.
+
+Domains add their sections here; an entry whose endpoint is not registered is skipped.
+"""
+from dataclasses import dataclass
+
+from flask import current_app, request, url_for
+from flask_login import current_user
+
+from clinician_app.core.policy import Permission
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    permission: Permission
+
+
+NAV_ITEMS = [
+    NavItem("Home", "home.index", Permission.SIGNED_IN),
+    NavItem("Users", "admin.users", Permission.ADMIN_USERS),
+    NavItem("Agencies", "admin.agencies", Permission.ADMIN_AGENCIES),
+    NavItem("API clients", "admin.api_clients", Permission.ADMIN_API_CLIENTS),
+    NavItem("Audit trail", "auditor.events", Permission.AUDIT_READ),
+    NavItem("Your account", "auth.account", Permission.SIGNED_IN),
+]
+
+
+def navigation() -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    granted = current_user.permissions
+    items = []
+    for item in NAV_ITEMS:
+        if item.permission in granted and item.endpoint in current_app.view_functions:
+            items.append({"label": item.label, "url": url_for(item.endpoint),
+                          "current": request.endpoint == item.endpoint})
+    return items

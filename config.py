@@ -1,0 +1,85 @@
+"""Configuration, read from the environment (12-factor).
+
+Secrets never live in this file or in the database: they come from a key file
+(``instance/keys.json`` in development, created by ``flask keys init``; a mounted
+file in production) named by ``CLINICIAN_KEYS_FILE``.
+"""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("CLINICIAN_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    ENV_NAME = "base"
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'clinician_app.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    KEYS_FILE = os.environ.get("CLINICIAN_KEYS_FILE", str(INSTANCE_DIR / "keys.json"))
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    # Sessions (SECURITY.md promise 5): revocable server-side records; these
+    # limits are enforced on the server, never by cookie expiry.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+    SESSION_COOKIE_NAME = "clinician_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_PATH = "/"
+
+    # Sign-in lockout: this many failures within the window lock the account.
+    LOCKOUT_THRESHOLD = 5
+    LOCKOUT_WINDOW_MINUTES = 15
+    INACTIVE_ACCOUNT_DAYS = 90
+    RATELIMIT_SIGNIN = os.environ.get("RATELIMIT_SIGNIN", "30 per minute")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
+    HSTS = False
+    SYSTEM_USE_BANNER = (
+        "You are accessing a restricted information system of a police department that "
+        "contains protected health information and criminal justice information. Use is "
+        "limited to authorised users for official purposes, and is monitored and recorded. "
+        "Unauthorised use is prohibited and subject to criminal and civil penalties. By "
+        "signing in you consent to this monitoring."
+    )
+    LOG_JSON = _bool("LOG_JSON", False)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    RATELIMIT_ENABLED = False
+    WTF_CSRF_ENABLED = True
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_NAME = "__Host-clinician_session"
+    SESSION_COOKIE_SECURE = True
+    HSTS = True
+    LOG_JSON = _bool("LOG_JSON", True)
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,182 @@
+"""Test harness: one app per run, the schema built by running the migrations,
+and a savepoint per test rolled back after it.
+
+``make test`` runs the suite on SQLite and, when TEST_DATABASE_URL is set, once
+more on PostgreSQL (CLINICIAN_TEST_BACKEND=postgresql) in a fresh schema.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+
+import pyotp
+import pytest
+from sqlalchemy import create_engine, text
+
+from clinician_app import create_app
+from clinician_app.core.keyfile import new_material, write_material
+from clinician_app.extensions import db
+
+BACKEND = os.environ.get("CLINICIAN_TEST_BACKEND", "sqlite")
+FAST_ARGON2 = {"time_cost": 1, "memory_cost": 8 * 1024, "parallelism": 1}
+TEST_PASSWORD = "correct horse battery staple"
+
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "postgres_only" in item.keywords and BACKEND != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass (TEST_DATABASE_URL)"))
+        if "e2e" in item.keywords and BACKEND != "sqlite":
+            item.add_marker(pytest.mark.skip(reason="browser tests run once, in the SQLite pass"))
+
+
+@pytest.fixture(scope="session")
+def keys_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("keys") / "keys.json"
+    write_material(path, new_material())
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if BACKEND == "postgresql":
+        base = os.environ.get("TEST_DATABASE_URL")
+        if not base:
+            pytest.exit("CLINICIAN_TEST_BACKEND=postgresql needs TEST_DATABASE_URL", returncode=2)
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in base else "?"
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(keys_file, database_url):
+    app = create_app(
+        "test",
+        KEYS_FILE=keys_file,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        ARGON2_PARAMS=FAST_ARGON2,
+        SERVER_NAME="localhost",
+    )
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    return app
+
+
+@pytest.fixture()
+def app_ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request, app):
+    """Every test runs inside a transaction that is rolled back afterwards;
+    commits made by views become savepoint releases."""
+    if "no_transaction" in request.keywords:
+        yield
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+# --- factories ----------------------------------------------------------------
+
+@pytest.fixture()
+def make_agency(app):
+    from clinician_app.agencies.models import Agency
+
+    def make(code=None, kind="town", name=None, timezone="America/New_York"):
+        code = code or f"T{secrets.token_hex(3).upper()}"
+        agency = Agency(name=name or f"{code} Police Department", code=code, kind=kind, timezone=timezone)
+        db.session.add(agency)
+        db.session.flush()
+        return agency
+
+    return make
+
+
+@pytest.fixture()
+def agencies(make_agency):
+    """Two towns and the BHU: the minimum to test agency scope."""
+    return {"A": make_agency("TOWNA"), "B": make_agency("TOWNB"), "BHU": make_agency("RBHU", kind="bhu")}
+
+
+@pytest.fixture()
+def make_user(app):
+    from clinician_app.auth import passwords
+    from clinician_app.auth.models import User, UserRole
+    from clinician_app.auth.services import _set_totp_secret
+    from clinician_app.core.timeutil import utcnow
+
+    def make(agency, *roles, username=None, password=TEST_PASSWORD, enrolled=True, display_name=None):
+        username = username or f"{'-'.join(roles) or 'user'}.{agency.code.lower()}.{secrets.token_hex(2)}"
+        user = User(username=username, display_name=display_name or username.title(), agency_id=agency.id,
+                    password_hash=passwords.hash_password(password),
+                    role_rows=[UserRole(role=r) for r in roles])
+        db.session.add(user)
+        db.session.flush()
+        if enrolled:
+            user.totp_secret = pyotp.random_base32()
+            _set_totp_secret(user, user.totp_secret)
+            user.totp_confirmed_at = utcnow()
+        db.session.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture()
+def login_as(app, client):
+    """Sign a user in through a real server-side session (skips the slow hash and TOTP)."""
+    from clinician_app.auth import sessions
+
+    def login(user, test_client=None):
+        test_client = test_client or client
+        token = sessions.start_session(user, "127.0.0.1")
+        db.session.commit()
+        with test_client.session_transaction() as sess:
+            sess.clear()
+            sess["sid"] = token
+        return test_client
+
+    return login
+
+
+def csrf_token_from(response) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', response.get_data(as_text=True))
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+@pytest.fixture()
+def csrf():
+    return csrf_token_from
