@@ -6,13 +6,18 @@ more on PostgreSQL (CLINICIAN_TEST_BACKEND=postgresql) in a fresh schema.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import secrets
 import uuid
 
 import pyotp
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from clinician_app import create_app
 from clinician_app.core.keyfile import new_material, write_material
@@ -30,6 +35,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass (TEST_DATABASE_URL)"))
         if "e2e" in item.keywords and BACKEND != "sqlite":
             item.add_marker(pytest.mark.skip(reason="browser tests run once, in the SQLite pass"))
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (and so its own ``g`` and
+    current_user), even though the test itself holds one open: without this,
+    Flask would reuse the test's context and leak state between requests."""
+
+    def open(self, *args, **kwargs):
+        def run():
+            _cv_app.set(None)
+            return FlaskClient.open(self, *args, **kwargs)
+
+        return contextvars.copy_context().run(run)
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +85,7 @@ def app(keys_file, database_url):
         ARGON2_PARAMS=FAST_ARGON2,
         SERVER_NAME="localhost",
     )
+    app.test_client_class = IsolatedClient
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -91,7 +110,11 @@ def _transaction(request, app):
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        # A plain Session: Flask-SQLAlchemy's own would route to the engine, not this connection.
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
         try:
             yield
         finally:

@@ -79,7 +79,8 @@ def enforce_endpoint_permission():
     if not current_user.is_authenticated:
         if wants_json():
             return json_error(401, "unauthorized", "Authentication required.")
-        return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None))
+        return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None,
+                                ended=g.get("session_end_reason")))
     if current_user.must_change_password and request.endpoint not in {"auth.change_password", "auth.logout"}:
         return redirect(url_for("auth.change_password"))
     if declared not in current_user.permissions:
