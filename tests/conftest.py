@@ -7,6 +7,8 @@ more on PostgreSQL (CLINICIAN_TEST_BACKEND=postgresql) in a fresh schema.
 from __future__ import annotations
 
 import contextvars
+import io
+import logging
 import os
 import secrets
 import uuid
@@ -27,6 +29,39 @@ BACKEND = os.environ.get("CLINICIAN_TEST_BACKEND", "sqlite")
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 8 * 1024, "parallelism": 1}
 TEST_PASSWORD = "correct horse battery staple"
 
+
+
+# Every log record of the whole run is kept here; at the end the run fails if
+# any password or TOTP secret the tests created appears in it (promise 12).
+SUITE_LOG = io.StringIO()
+SENTINELS: set[str] = {TEST_PASSWORD}
+
+
+class _RecordDump(logging.Formatter):
+    def format(self, record):
+        return f"{record.name} {record.getMessage()} {vars(record)}"
+
+
+def _capture_suite_logs():
+    """Called after the migrations ran: Alembic's fileConfig replaces the root handlers."""
+    root = logging.getLogger()
+    if not any(getattr(h, "suite_capture", False) for h in root.handlers):
+        handler = logging.StreamHandler(SUITE_LOG)
+        handler.suite_capture = True
+        handler.setFormatter(_RecordDump())
+        handler.setLevel(logging.DEBUG)
+        root.addHandler(handler)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    text = SUITE_LOG.getvalue()
+    os.makedirs("test-artifacts", exist_ok=True)
+    with open(f"test-artifacts/suite-log-{BACKEND}.txt", "w") as handle:
+        handle.write(text)
+    leaked = sorted(s for s in SENTINELS if s and s in text)
+    if leaked:
+        print(f"\nSECRETS FOUND IN LOGS: {len(leaked)} test password(s)/TOTP secret(s) appeared in captured logs")
+        session.exitstatus = 1
 
 
 def pytest_collection_modifyitems(config, items):
@@ -90,6 +125,7 @@ def app(keys_file, database_url):
         from flask_migrate import upgrade
 
         upgrade()
+    _capture_suite_logs()
     return app
 
 
@@ -159,6 +195,7 @@ def make_user(app):
     from clinician_app.core.timeutil import utcnow
 
     def make(agency, *roles, username=None, password=TEST_PASSWORD, enrolled=True, display_name=None):
+        SENTINELS.add(password)
         username = username or f"{'-'.join(roles) or 'user'}.{agency.code.lower()}.{secrets.token_hex(2)}"
         user = User(username=username, display_name=display_name or username.title(), agency_id=agency.id,
                     password_hash=passwords.hash_password(password),
@@ -167,6 +204,7 @@ def make_user(app):
         db.session.flush()
         if enrolled:
             user.totp_secret = pyotp.random_base32()
+            SENTINELS.add(user.totp_secret)
             _set_totp_secret(user, user.totp_secret)
             user.totp_confirmed_at = utcnow()
         db.session.flush()

@@ -1,6 +1,7 @@
 """What each role's home page shows: counts only, never clinical content."""
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from clinician_app.auth.models import ApiClient, User
@@ -69,6 +70,13 @@ def _auditor_panel(user: User) -> Panel:
 
 
 def home_panels(user: User) -> list[Panel]:
+    panels = _role_panels(user)
+    for panel in panels:  # a section not built into this deployment is not linked
+        panel.links = [(label, ep) for label, ep in panel.links if ep in current_app.view_functions]
+    return panels
+
+
+def _role_panels(user: User) -> list[Panel]:
     panels = []
     for role in user.roles:
         role = Role(role)
