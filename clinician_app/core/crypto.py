@@ -2,47 +2,38 @@
 keyed blind index (SECURITY.md promises 8-11). Pure Python: no Flask here.
 
 Why this shape
---------------
-* Envelope encryption. A key-encryption key (KEK, 32 bytes) wraps every other key
-  with AES-256-GCM (associated data ``data-key:<id>`` or ``index-key:<id>``, so a
-  wrapped key can't be renamed or moved between roles). Only wrapped keys need to sit
-  in the key file; the KEK may come separately. KEK rotation (``rewrap``) re-wraps
-  the keys and touches no row.
-* Versioned data keys (``k1``, ``k2``...). The key id travels in every token, so old
-  rows still decrypt after ``add_data_key``; the rotation command moves rows over
-  (``reencrypt``) and only then calls ``retire_data_key``.
-* Per-column subkeys, HKDF-SHA256(data key, salt=None, info="table.column"), derived
-  once per (key id, table, column) and cached with their AESGCM object: a call costs
-  one AES-GCM operation plus the text encoding.
-* Associated data ``table|column|row_id`` binds a token to its cell: copied to another
+* Envelope encryption: a key-encryption key (KEK, 32 bytes) wraps every other key
+  with AES-256-GCM, associated data ``data-key:<id>`` or ``index-key:<id>`` (a wrapped
+  key can't be renamed or moved between roles). The KEK may be kept apart from the
+  wrapped keys; rotating it (``rewrap``) touches no row.
+* Versioned data keys (``k1``, ``k2``...): the key id travels in every token, so old
+  rows still decrypt after ``add_data_key``; rotation moves rows over (``reencrypt``)
+  and only then calls ``retire_data_key``.
+* Per-column subkeys HKDF-SHA256(data key, salt=None, info="table.column"), derived once
+  per (key id, table, column) and cached with their AESGCM object.
+* Associated data ``table|column|row_id`` binds a token to its cell: moved to another
   row, column or table it does not decrypt. Table and column names must match
-  [A-Za-z0-9_]+ so neither the AAD nor the HKDF info is ambiguous.
-* Blind index: HMAC-SHA256 under a separate, versioned index key (``i1``...), with
-  per-column subkeys HKDF(index key, info="index:table.column"), over
-  ``normalise_for_index(value)``, truncated to ``bits`` (default 32) so that many
-  records share a value; a lookup yields candidates the caller decrypts and compares.
-  The index value names no key: while an index key rotates, search under both
-  (``blind_index(..., key_id=old)``).
-* Fail closed. Every failure raises a CryptoError subclass whose message names at most
-  a key id or table.column, never plaintext or key bytes. None is not a plaintext
-  (TypeError); "" is one, and round-trips.
+  [A-Za-z0-9_]+, so neither the AAD nor the HKDF info is ambiguous.
+* Blind index: HMAC-SHA256 under a separate, versioned index key (``i1``...), subkey
+  HKDF(index key, info="index:table.column"), over ``normalise_for_index(value)``,
+  truncated to ``bits`` (default 32) so many records share a value; the caller decrypts
+  the candidates and compares. The value names no key: while an index key rotates,
+  search under both (``key_id=old``).
+* Fail closed: bad keys and tokens raise CryptoError subclasses whose messages name at
+  most a key id or table.column, never plaintext or key bytes; misuse (None, a bad
+  table name, an empty row id) raises TypeError/ValueError. "" is a value and round-trips.
 
-Token (ASCII, fits a TEXT column)::
+Token (ASCII, for a TEXT column): ``v1:<key id>:<base64(nonce[12] || ciphertext || tag[16])>``,
+standard base64 with padding (no url-safe translation to pay for; tokens never go in
+URLs), decoded strictly so each ciphertext has one spelling. Size: ~44 characters plus
+4/3 of the value.
 
-    v1:<key id>:<base64(nonce[12] || ciphertext || tag[16])>
+Key material (JSON)::
 
-Standard base64 with padding (binascii needs no url-safe translation; tokens never go
-in URLs), decoded strictly: only the canonical spelling is accepted. Size: about
-46 characters plus 4/3 of the value.
-
-Key material (JSON; ``new_key_material``, ``KeyRing.to_material``)::
-
-    {"format": 1, "kek": "<base64, 32 bytes>",
+    {"format": 1, "kek": "<base64 of 32 bytes>",
      "data_keys": [{"id": "k1", "wrapped": "<base64(nonce || GCM(kek, key))>",
-                    "created": "2025-01-01T00:00:00+00:00"}],
-     "active": "k1",
-     "index_keys": [{"id": "i1", "wrapped": "...", "created": "..."}],
-     "active_index": "i1"}
+                    "created": "2025-01-01T00:00:00+00:00"}], "active": "k1",
+     "index_keys": [{"id": "i1", "wrapped": "...", "created": "..."}], "active_index": "i1"}
 """
 from __future__ import annotations
 
@@ -97,10 +88,20 @@ def _b64(raw: bytes) -> str:
 def _unb64(text: str) -> bytes:
     """Strict, canonical base64 (ValueError otherwise): one spelling per value."""
     raw = binascii.a2b_base64(text, strict_mode=True)
-    rem = len(raw) % 3  # the last data character's unused low bits must be zero
-    if rem and _B64_VALUE[text[-3 if rem == 1 else -2]] & (0x0F if rem == 1 else 0x03):
+    rem = len(raw) % 3  # strict mode still lets through surplus "=" and non-zero unused bits
+    if len(text) != (len(raw) + 2) // 3 * 4 or (
+            rem and _B64_VALUE[text[-3 if rem == 1 else -2]] & (0x0F if rem == 1 else 0x03)):
         raise ValueError("non-canonical base64")
     return raw
+
+
+def _utf8(text: str) -> bytes | None:
+    """None for text with lone surrogates; the caller raises outside any handler,
+    because a UnicodeError (even as a suppressed __context__) holds the whole text."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
 
 
 def _subkey(key: bytes, info: str) -> bytes:
@@ -213,7 +214,7 @@ class KeyRing:
                     raise CryptoError(f"{role} id '{key.id}' appears twice")
                 keys[role][key.id] = key
             active[role] = material[active_name]
-            if active[role] not in keys[role]:
+            if not isinstance(active[role], str) or active[role] not in keys[role]:
                 raise MissingKeyError(f"the active {role} {active[role]!r} is not in '{list_name}'")
         return cls(kek, keys, active)
 
@@ -269,10 +270,9 @@ class KeyRing:
     def encrypt(self, plaintext: str, *, table: str, column: str, row_id: str) -> str:
         if not isinstance(plaintext, str):
             raise TypeError("encrypt takes a str (None is not a value; store NULL instead)")
-        try:
-            data = plaintext.encode("utf-8")
-        except UnicodeEncodeError:  # its message would quote the text
-            raise ValueError("plaintext is not valid Unicode (lone surrogate)") from None
+        data = _utf8(plaintext)
+        if data is None:
+            raise ValueError("plaintext is not valid Unicode (lone surrogate)")
         return self.encrypt_bytes(data, table=table, column=column, row_id=row_id)
 
     def decrypt_bytes(self, token: str, *, table: str, column: str, row_id: str) -> bytes:
@@ -295,9 +295,12 @@ class KeyRing:
     def decrypt(self, token: str, *, table: str, column: str, row_id: str) -> str:
         data = self.decrypt_bytes(token, table=table, column=column, row_id=row_id)
         try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:  # its message would quote the bytes
-            raise DecryptionError(f"{table}.{column} does not hold UTF-8 text") from None
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is None:  # raised outside the handler: the decode error holds the plaintext
+            raise DecryptionError(f"{table}.{column} does not hold UTF-8 text")
+        return text
 
     @staticmethod
     def key_id_of(token: str) -> str:
@@ -365,10 +368,9 @@ class KeyRing:
             if key is None:
                 raise MissingKeyError(f"no index key {key_id!r} in the key ring")
             subkey = self._index_subkeys[(key_id, table, column)] = _subkey(key.raw, info)
-        try:
-            data = normalise_for_index(value).encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("value is not valid Unicode (lone surrogate)") from None
+        data = _utf8(normalise_for_index(value))
+        if data is None:
+            raise ValueError("value is not valid Unicode (lone surrogate)")
         nbytes = (bits + 7) // 8
         number = int.from_bytes(hmac.digest(subkey, data, "sha256")[:nbytes], "big") >> (nbytes * 8 - bits)
         return format(number, f"0{(bits + 3) // 4}x")
