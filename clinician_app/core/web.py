@@ -149,6 +149,19 @@ def register_error_handlers(app: Flask) -> None:
             message = "The form expired or was not sent from this site. Go back, reload the page and try again."
         return error_page(status, message)
 
+    from limits.errors import StorageError
+    from redis.exceptions import RedisError
+
+    @app.errorhandler(StorageError)
+    @app.errorhandler(RedisError)
+    def dependency_down(exc: Exception):
+        # What depends on Redis fails closed: no request goes unthrottled.
+        db.session.rollback()
+        log.error("dependency unavailable", extra={"request_id": g.get("request_id"), "error_type": type(exc).__name__})
+        if wants_json():
+            return json_error(503, "service_unavailable", "A required service is unavailable. Try again shortly.")
+        return error_page(503)
+
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         # The message of an unexpected exception might quote data: log only its type.
