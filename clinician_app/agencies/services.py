@@ -9,6 +9,7 @@ from clinician_app.core.policy import Permission, require
 from clinician_app.extensions import db
 
 from .models import AGENCY_KINDS, Agency
+from .policies import may_create_agency, may_edit_agency
 
 
 def list_agencies() -> list[Agency]:
@@ -49,7 +50,7 @@ def create_agency(actor, data: dict) -> Agency:
     require(actor, Permission.ADMIN_AGENCIES)
     # Agencies are regional settings: only the administrators of the BHU, which
     # hosts the regional deployment, add partner agencies.
-    if not actor.agency.is_bhu:
+    if not may_create_agency(actor):
         raise PermissionDenied("Only the regional BHU's administrators add agencies.")
     values = _validate(data)
     _check_unique(values)
@@ -62,7 +63,7 @@ def create_agency(actor, data: dict) -> Agency:
 
 def update_agency(actor, agency: Agency, data: dict) -> Agency:
     require(actor, Permission.ADMIN_AGENCIES)
-    if agency.id != actor.agency_id and not actor.agency.is_bhu:
+    if not may_edit_agency(actor, agency):
         raise PermissionDenied("You may change only your own agency.")
     values = _validate({**data, "kind": agency.kind})
     _check_unique(values, exclude_id=agency.id)

@@ -242,6 +242,31 @@ def visible_users_query(actor: User):
     return stmt
 
 
+USER_STATUSES = {"active": "Active", "disabled": "Disabled", "locked": "Locked"}
+
+
+def find_users_for_admin(actor: User, *, search: str | None = None, role: str | None = None,
+                         status: str | None = None):
+    """The users an admin may manage, narrowed by the console's filters (empty means any)."""
+    stmt = visible_users_query(actor)
+    term = (search or "").strip()
+    if term:
+        stmt = stmt.where(User.username.icontains(term, autoescape=True) | User.display_name.icontains(term, autoescape=True))
+    if role:
+        if role not in {r.value for r in Role}:
+            raise ValidationError("Unknown role.", fields={"role": ["Unknown role."]})
+        stmt = stmt.where(User.role_rows.any(UserRole.role == role))
+    if status == "active":
+        stmt = stmt.where(User.disabled_at.is_(None), User.locked_at.is_(None))
+    elif status == "disabled":
+        stmt = stmt.where(User.disabled_at.is_not(None))
+    elif status == "locked":
+        stmt = stmt.where(User.locked_at.is_not(None))
+    elif status:
+        raise ValidationError("Unknown status.", fields={"status": ["Unknown status."]})
+    return stmt
+
+
 def get_user_for_admin(actor: User, user_id: str) -> User:
     user = db.session.get(User, user_id)
     if user is None:
