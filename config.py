@@ -55,6 +55,21 @@ class Config:
     )
     LOG_JSON = _bool("LOG_JSON", False)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # `keys rotate` waits this long after saving a new key, so running processes
+    # (which re-read the key file within 2 s) encrypt with it before rows move.
+    KEY_ROTATION_GRACE_SECONDS = float(os.environ.get("KEY_ROTATION_GRACE_SECONDS", "5"))
+
+    # The CAD API (clinician_app/api): flask-smorest builds the OpenAPI document;
+    # requests are limited per API client, not per address.
+    API_TITLE = "Clinician App CAD API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    API_RATELIMIT = os.environ.get("API_RATELIMIT", "120 per minute")
+    # An Idempotency-Key left "in flight" longer than this (its request died
+    # midway) may be taken over by a retry.
+    API_IDEMPOTENCY_STALE_SECONDS = int(os.environ.get("API_IDEMPOTENCY_STALE_SECONDS", "120"))
+    # How often an open co-response queue page asks for fresh rows.
+    QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", "15"))
 
 
 class DevelopmentConfig(Config):
@@ -68,6 +83,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_ENABLED = False
     WTF_CSRF_ENABLED = True
+    KEY_ROTATION_GRACE_SECONDS = 0.0
 
 
 class ProductionConfig(Config):

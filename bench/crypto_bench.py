@@ -11,6 +11,15 @@ of --repeat timeit runs of at least 0.2 s each, the rows taking turns. The basel
   in a TEXT column needs, spelt as KeyRing spells it ("v1:k1:" + binascii
   base64), without the key ring's look-ups and checks.
 
+* bare AESGCM + framing: the same, plus what any binary token must do per value:
+  build the associated data from the row, prefix a header and the nonce, slice them
+  off again to decrypt. No key look-up, no checks.
+
+"KeyRing raw (binary)" is the path encrypted model fields take (``encrypt_raw`` /
+``decrypt_raw``, a binary token in a LargeBinary column): compare it with bare AESGCM,
+both on bytes. The text-token rows ("KeyRing bytes (text tok)", "KeyRing str") are the
+older ``encrypt``/``decrypt`` API, compared with bare AESGCM + base64.
+
 "KeyRing, no cache" clears the subkey cache before each call, to show what the
 per-column HKDF would cost if it were paid on every call. Prints figures only:
 it asserts no timings (ARCHITECTURE.md, Tests).
@@ -69,6 +78,17 @@ def main() -> None:
         blob = memoryview(binascii.a2b_base64(stored.split(":", 2)[2], strict_mode=True))
         bare.decrypt(blob[:12], blob[12:], aad)
 
+    header = b"\x01\x02k1"
+
+    def bare_gcm_framed():  # what any binary token costs: AAD built per row, header, slices
+        nonce = os.urandom(12)
+        aad_now = f"{TABLE}|{COLUMN}|{ROW}".encode()
+        stored = b"".join((header, nonce, bare.encrypt(nonce, data, aad_now)))
+        bare.decrypt(stored[4:16], stored[16:], f"{TABLE}|{COLUMN}|{ROW}".encode())
+
+    def ring_raw():  # the binary token stored in LargeBinary columns (EncryptedField)
+        ring.decrypt_raw(ring.encrypt_raw(data, **cell), **cell)
+
     def ring_bytes():
         ring.decrypt_bytes(ring.encrypt_bytes(data, **cell), **cell)
 
@@ -82,8 +102,10 @@ def main() -> None:
         ring.decrypt(token, **cell)
 
     assert ring.decrypt(ring.encrypt(text, **cell), **cell) == text
+    assert ring.decrypt_raw(ring.encrypt_raw(data, **cell), **cell) == data
     timings = best_microseconds({"bare AESGCM (bytes)": bare_gcm, "bare AESGCM + base64": bare_gcm_base64,
-                                 "KeyRing bytes": ring_bytes, "KeyRing str": ring_text,
+                                 "bare AESGCM + framing": bare_gcm_framed, "KeyRing raw (binary)": ring_raw,
+                                 "KeyRing bytes (text tok)": ring_bytes, "KeyRing str": ring_text,
                                  "KeyRing str, no cache": ring_no_cache}, args.repeat)
     floor, text_floor = timings["bare AESGCM (bytes)"], timings["bare AESGCM + base64"]
 

@@ -20,6 +20,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
+    from .keys_cli import keys_cli
+
+    app.cli.add_command(keys_cli)
 
 
 @click.command("init-db")
@@ -49,6 +52,10 @@ def seed_demo_command(as_json: bool):
     for user in result["users"]:
         click.echo(f"{user['username']:<24} {user['agency']:<6} {','.join(user['roles']):<16} {user['password']:<26} {user['totp_secret']}")
     click.echo("Current codes: python -c \"import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).now())\" SECRET")
+    if result.get("api_clients"):
+        click.echo("Demo CAD API tokens (Authorization: Bearer TOKEN; see the README's CAD API section):")
+        for client in result["api_clients"]:
+            click.echo(f"{client['agency']:<6} {client['token']}")
 
 
 @click.command("create-user")

@@ -191,7 +191,6 @@ def agencies(make_agency):
 def make_user(app):
     from clinician_app.auth import passwords
     from clinician_app.auth.models import User, UserRole
-    from clinician_app.auth.services import _set_totp_secret
     from clinician_app.core.timeutil import utcnow
 
     def make(agency, *roles, username=None, password=TEST_PASSWORD, enrolled=True, display_name=None):
@@ -203,9 +202,9 @@ def make_user(app):
         db.session.add(user)
         db.session.flush()
         if enrolled:
-            user.totp_secret = pyotp.random_base32()
-            SENTINELS.add(user.totp_secret)
-            _set_totp_secret(user, user.totp_secret)
+            secret = pyotp.random_base32()
+            SENTINELS.add(secret)
+            user.totp_secret = secret  # encrypted by the field
             user.totp_confirmed_at = utcnow()
         db.session.flush()
         return user

@@ -24,7 +24,9 @@ def load_user_from_session(_request):
         session.clear()
         g.session_end_reason = problem
         return None
-    if sessions.touch(record):
+    # A page refreshing itself in the background (the co-response queue) is not
+    # the user's activity: it must not hold an unattended session open.
+    if not _request.headers.get("X-Background-Refresh") and sessions.touch(record):
         db.session.commit()
     g.user_session = record
     return user

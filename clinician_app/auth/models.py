@@ -1,12 +1,12 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinician_app.agencies.models import Agency
 from clinician_app.core.policy import ROLE_LABELS, Permission, Role, permissions_for
 from clinician_app.core.timeutil import utcnow
-from clinician_app.core.types import UTCDateTime, new_id
+from clinician_app.core.types import EncryptedField, UTCDateTime, encrypted_column, new_id
 from clinician_app.extensions import db
 
 
@@ -22,7 +22,8 @@ class User(db.Model):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # The TOTP secret is encrypted with the field key ring, bound to this row.
-    totp_secret_enc: Mapped[str | None] = mapped_column(Text)
+    totp_secret_enc: Mapped[bytes | None] = encrypted_column()
+    totp_secret = EncryptedField("totp_secret")
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_counter: Mapped[int | None] = mapped_column(Integer)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

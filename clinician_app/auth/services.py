@@ -13,7 +13,6 @@ from sqlalchemy import delete, func, select
 from clinician_app.agencies.models import Agency
 from clinician_app.core import audit
 from clinician_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from clinician_app.core.keyfile import current_keys
 from clinician_app.core.policy import Permission, Role, require
 from clinician_app.core.timeutil import as_utc, utcnow
 from clinician_app.extensions import db
@@ -141,15 +140,11 @@ def sign_out(user: User, session_record, everywhere: bool = False) -> None:
 # --- MFA enrolment --------------------------------------------------------------
 
 def _totp_secret(user: User) -> str | None:
-    if not user.totp_secret_enc:
-        return None
-    return current_keys().ring.decrypt(user.totp_secret_enc, table="users", column="totp_secret", row_id=user.id)
+    return user.totp_secret or None
 
 
 def _set_totp_secret(user: User, secret: str | None) -> None:
-    user.totp_secret_enc = (
-        current_keys().ring.encrypt(secret, table="users", column="totp_secret", row_id=user.id) if secret else None
-    )
+    user.totp_secret = secret or None
 
 
 def pending_enrolment_secret(user: User) -> str:
@@ -385,7 +380,7 @@ def unlock_user(actor: User, user: User) -> None:
 def reset_mfa(actor: User, user: User) -> None:
     """The user enrols a new device at next sign-in; their sessions end now."""
     _admin_scope(actor, user)
-    user.totp_secret_enc = None
+    user.totp_secret = None
     user.totp_confirmed_at = None
     user.totp_last_counter = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
@@ -437,11 +432,16 @@ def visible_api_clients_query(actor: User):
 
 
 def create_api_client(actor: User | None, name: str, scopes, expires_in_days: int | None,
-                      agency_id: str | None = None) -> tuple[ApiClient, str]:
-    """The token is returned once, here; only its hash is kept."""
+                      agency_id: str | None = None, token: str | None = None) -> tuple[ApiClient, str]:
+    """The token is returned once, here; only its hash is kept.
+
+    ``token`` is for the demo seed only (no actor), which derives its demo
+    tokens from the install's secret key so re-runs print the same ones."""
     if actor is not None:
         require(actor, Permission.ADMIN_API_CLIENTS)
         agency_id = actor.agency_id
+    if token is not None and (actor is not None or not token.startswith(TOKEN_PREFIX) or len(token) < 40):
+        raise ValueError("a given token is for the demo seed: no actor, and a long 'cat_' token")
     errors = {}
     if not (name or "").strip():
         errors["name"] = ["Name the system that will use this key (e.g. 'CAD production')."]
@@ -452,7 +452,7 @@ def create_api_client(actor: User | None, name: str, scopes, expires_in_days: in
         errors["expires_in_days"] = ["Choose between 1 and 730 days."]
     if errors:
         raise ValidationError("Please correct the highlighted fields.", fields=errors)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
     client = ApiClient(
         name=name.strip(), agency_id=agency_id, token_prefix=token[:12], token_hash=_token_hash(token),
         scopes=" ".join(chosen), created_by_id=getattr(actor, "id", None),

@@ -7,18 +7,28 @@ it). Production mounts the same file (``CLINICIAN_KEYS_FILE``) or passes its
 JSON in ``CLINICIAN_KEYS_JSON``; ``CLINICIAN_KEK`` may carry the key-encryption
 key separately from the wrapped data keys. Anything missing or wrong stops the
 app at start-up with a message that says what to fix.
+
+A running app re-reads a key file that changed (``current_keys``), so a key added by
+``flask keys rotate`` in another process is used here before rows move to it.
 """
 from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import secrets
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import crypto
+
+# A running app re-reads its key file when it changes, checking at most this often,
+# so workers pick up a key added by ``keys rotate`` before rotation re-encrypts anything.
+RELOAD_INTERVAL_SECONDS = 2.0
+log = logging.getLogger(__name__)
 
 
 class KeyConfigError(RuntimeError):
@@ -31,18 +41,34 @@ class AppKeys:
     audit_key: bytes
     ring: crypto.KeyRing
     path: str | None
+    # The KEK came from CLINICIAN_KEK: never write it into the key file.
+    kek_from_env: bool = False
+    # (inode, size, mtime) of the file when read or written: a change means another
+    # process saved new keys.
+    stamp: tuple | None = field(default=None, repr=False, compare=False)
+    next_check: float = field(default=0.0, repr=False, compare=False)
 
     def to_material(self) -> dict:
         return {
             "secret_key": _b64(self.secret_key),
             "audit_key": _b64(self.audit_key),
-            "encryption": self.ring.to_material(),
+            "encryption": self.ring.to_material(include_kek=not self.kek_from_env),
         }
 
     def save(self) -> None:
         if not self.path:
-            raise KeyConfigError("these keys came from the environment; save them where they came from")
+            raise KeyConfigError("these keys came from the environment (CLINICIAN_KEYS_JSON); "
+                                 "mount them as a file (CLINICIAN_KEYS_FILE) to change them with this command")
         write_material(self.path, self.to_material())
+        self.stamp = file_stamp(self.path)
+
+
+def file_stamp(path: str | os.PathLike) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _b64(raw: bytes) -> str:
@@ -96,6 +122,7 @@ def load_keys(path: str | None, environ=os.environ) -> AppKeys:
                 f"'python -m clinician_app.core.keyfile init {path}' (make run does this), "
                 "or set CLINICIAN_KEYS_FILE / CLINICIAN_KEYS_JSON in production."
             )
+        stamp = file_stamp(path)  # before reading: a write racing the read is seen next time
         try:
             material = json.loads(Path(path).read_text())
         except ValueError as exc:
@@ -105,7 +132,8 @@ def load_keys(path: str | None, environ=os.environ) -> AppKeys:
     if missing:
         raise KeyConfigError(f"key material lacks: {', '.join(missing)}")
     encryption = dict(material["encryption"])
-    if environ.get("CLINICIAN_KEK"):
+    kek_from_env = bool(environ.get("CLINICIAN_KEK"))
+    if kek_from_env:
         encryption["kek"] = environ["CLINICIAN_KEK"]
     try:
         ring = crypto.KeyRing.from_material(encryption)
@@ -116,6 +144,8 @@ def load_keys(path: str | None, environ=os.environ) -> AppKeys:
         audit_key=_unb64(material["audit_key"], "audit_key"),
         ring=ring,
         path=source_path,
+        kek_from_env=kek_from_env,
+        stamp=stamp if source_path else None,
     )
 
 
@@ -137,7 +167,35 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 def current_keys() -> AppKeys:
-    """The running app's keys (imports Flask lazily so this module stays usable standalone)."""
+    """The running app's keys (imports Flask lazily so this module stays usable standalone).
+
+    Keys read from a file are re-read when the file changes (checked at most every
+    RELOAD_INTERVAL_SECONDS), and swapped in whole. A file that changed but can't be
+    loaded (half-edited, or a KEK this process doesn't have) leaves the keys in use
+    unchanged: a running worker keeps working, and the next start refuses clearly.
+    """
     from flask import current_app
 
-    return current_app.extensions["clinician_keys"]
+    extensions = current_app.extensions
+    keys = extensions["clinician_keys"]
+    if keys.path:
+        now = time.monotonic()
+        if now >= keys.next_check:
+            keys.next_check = now + RELOAD_INTERVAL_SECONDS
+            if file_stamp(keys.path) != keys.stamp:
+                keys = _reload(extensions, keys)
+    return keys
+
+
+def _reload(extensions: dict, keys: AppKeys) -> AppKeys:
+    try:
+        fresh = load_keys(keys.path)
+    except KeyConfigError as exc:
+        log.warning("key file changed but can't be loaded; keeping the keys in use: %s", exc)
+        keys.stamp = file_stamp(keys.path)  # warn once per change, not on every check
+        return keys
+    fresh.next_check = keys.next_check
+    extensions["clinician_keys"] = fresh
+    log.info("encryption keys reloaded: data keys %s (active %s), index keys %s (active %s)",
+             fresh.ring.data_key_ids, fresh.ring.active_key_id, fresh.ring.index_key_ids, fresh.ring.active_index_key_id)
+    return fresh

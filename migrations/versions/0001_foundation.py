@@ -95,7 +95,7 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('must_change_password', sa.Boolean(), nullable=False),
-    sa.Column('totp_secret_enc', sa.Text(), nullable=True),
+    sa.Column('totp_secret_enc', sa.LargeBinary(), nullable=True),
     sa.Column('totp_confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('totp_last_counter', sa.Integer(), nullable=True),
     sa.Column('locked_at', sa.DateTime(timezone=True), nullable=True),

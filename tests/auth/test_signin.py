@@ -180,7 +180,7 @@ def test_enrolment_shows_qr_and_confirms_then_gives_recovery_codes(client, csrf,
     assert done.status_code == 200 and "Save your recovery codes" in done.get_data(as_text=True)
     db.session.refresh(user)
     assert user.mfa_enrolled
-    assert secret not in (user.totp_secret_enc or "")  # stored encrypted
+    assert user.totp_secret == secret and secret.encode() not in user.totp_secret_enc  # stored encrypted
     assert client.get("/").status_code == 200
 
 

@@ -459,3 +459,73 @@ def test_normalisation_is_idempotent_and_decides_the_index(value):
 def test_normalise_examples():
     assert normalise_for_index("  Ｍａｒｉａ\t DE  la\u00a0CRUZ ") == "maria de la cruz"
     assert normalise_for_index("") == normalise_for_index("   ") == ""
+
+
+# -- binary tokens (LargeBinary columns; the path EncryptedField takes) -----------------
+@given(st.binary())
+def test_any_bytes_round_trip_as_a_binary_token(data):
+    blob = RING.encrypt_raw(data, **CELL)
+    assert isinstance(blob, bytes) and RING.decrypt_raw(blob, **CELL) == data
+    assert RING.decrypt_raw(bytearray(blob), **CELL) == data == RING.decrypt_raw(memoryview(blob), **CELL)
+
+
+def test_binary_token_layout():
+    blob = RING.encrypt_raw(SENTINEL.encode(), **CELL)
+    key_id = RING.active_key_id.encode()
+    assert blob[0] == crypto.RAW_VERSION and blob[1] == len(key_id) and blob[2:2 + len(key_id)] == key_id
+    assert len(blob) == 2 + len(key_id) + 12 + len(SENTINEL.encode()) + 16
+    assert KeyRing.key_id_of_raw(blob) == RING.active_key_id
+    assert SENTINEL.encode() not in blob and RING.encrypt_raw(SENTINEL.encode(), **CELL)[-40:] != blob[-40:]
+
+
+@given(st.binary(max_size=100), st.data())
+def test_a_flipped_bit_anywhere_in_a_binary_token_fails(data, draw):
+    blob = bytearray(RING.encrypt_raw(data, **CELL))
+    position = draw.draw(st.integers(0, len(blob) * 8 - 1))
+    blob[position // 8] ^= 1 << (position % 8)
+    with pytest.raises(CryptoError):  # DecryptionError, or MissingKeyError for a changed key id
+        RING.decrypt_raw(bytes(blob), **CELL)
+
+
+@given(st.binary(max_size=60))
+def test_arbitrary_bytes_are_never_accepted_as_a_binary_token(blob):
+    with pytest.raises(CryptoError):
+        RING.decrypt_raw(blob, **CELL)
+
+
+@pytest.mark.parametrize("blob", [b"", b"\x01", b"\x01\x02k1", b"\x01\x02k1" + b"\x00" * 27, b"\x02\x02k1" + b"\x00" * 40,
+                                  b"\x01\x00" + b"\x00" * 40, b"\x01\x02k\xff" + b"\x00" * 40, "v1:k1:abc", None, 5])
+def test_malformed_binary_tokens_raise_decryption_error(blob):
+    with pytest.raises(DecryptionError):
+        RING.decrypt_raw(blob, **CELL)
+    with pytest.raises(DecryptionError):
+        KeyRing.key_id_of_raw(blob)
+
+
+def test_binary_token_is_bound_to_its_cell_and_ring():
+    blob = RING.encrypt_raw(SENTINEL.encode(), **CELL)
+    for other in ({**CELL, "row_id": "another"}, {**CELL, "column": "alias"}, {**CELL, "table": "cases"}):
+        with pytest.raises(DecryptionError) as info:
+            RING.decrypt_raw(blob, **other)
+        assert SENTINEL not in str(info.value)
+    with pytest.raises(DecryptionError):
+        OTHER_RING.decrypt_raw(blob, **CELL)
+    with pytest.raises(ValueError):
+        RING.encrypt_raw(b"x", **{**CELL, "row_id": ""})
+    with pytest.raises(TypeError):
+        RING.encrypt_raw(SENTINEL, **CELL)
+
+
+def test_binary_tokens_follow_key_rotation_and_retirement():
+    ring = KeyRing.generate()
+    old = ring.encrypt_raw(b"value", **CELL)
+    ring.decrypt_raw(old, **CELL)  # warm both caches, which adding and retiring must reset
+    assert ring.add_data_key() == "k2"
+    new = ring.encrypt_raw(b"value", **CELL)
+    assert KeyRing.key_id_of_raw(new) == "k2" and ring.decrypt_raw(old, **CELL) == b"value"
+    moved = ring.reencrypt_raw(old, **CELL)
+    assert KeyRing.key_id_of_raw(moved) == "k2" and ring.reencrypt_raw(moved, **CELL) is moved
+    ring.retire_data_key("k1")
+    assert ring.decrypt_raw(moved, **CELL) == b"value"
+    with pytest.raises(MissingKeyError):
+        ring.decrypt_raw(old, **CELL)
