@@ -65,6 +65,8 @@ def _server_env(workdir: Path) -> dict[str, str]:
         # Every browser signs in from 127.0.0.1: the per-address sign-in limit
         # would otherwise trip part-way through the suite.
         "RATELIMIT_SIGNIN": "1000 per minute",
+        # The co-response queue polls for new calls; short here so a test sees one arrive quickly.
+        "QUEUE_POLL_SECONDS": "2",
         "PYTHONUNBUFFERED": "1",
     })
     return env

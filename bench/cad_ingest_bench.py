@@ -1,0 +1,342 @@
+"""CAD ingest over HTTP: calls created per second, beside a minimal JSON route.
+
+    .venv/bin/python bench/cad_ingest_bench.py [--clients 8] [--seconds 5] [--rounds 3] [--workers 2] [--threads 4]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--routes ingest --profile DIR]
+
+What it does, all on this machine and cleaned up afterwards:
+
+* a fresh schema in the PostgreSQL database (``search_path``, as tests/conftest.py
+  does), a fresh key file, the migrations, a town and a CAD API client;
+* gunicorn (gthread) serving ``wsgi:app`` on a free loopback port, logging to a file;
+* ``--clients`` threads, each holding one keep-alive ``http.client`` connection,
+  sending requests back to back for ``--seconds`` (and at most ``--max-requests``)
+  per route, after a short warm-up; ``--rounds`` times over the routes in turn:
+
+  - ``GET /healthz``: the minimal JSON route, no authentication;
+  - ``GET /api/v1/ping``: minimal JSON behind the API's token check and rate limit;
+  - ``POST /api/v1/calls``: a new call per request (unique incident number and
+    Idempotency-Key): validation, the idempotency claim, the call with its
+    encrypted narrative, its audit event, and the reply;
+  - with ``--routes ...,ingest_nokey``, the same without the header (the
+    incident number is the only retry guard: one transaction fewer).
+
+Prints requests per second and p50/p99 latency per route, and ingest as a share
+of the ping rate. With ``--profile DIR`` (an empty folder) every request thread
+of the server is profiled with cProfile and the sum is printed, by own time.
+Prints figures only: it asserts no timings (ARCHITECTURE.md, Tests).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+DEFAULT_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+START_TIMEOUT = 30
+WARM_UP_SECONDS = 1.5
+
+# gthread runs requests on pool threads, and a cProfile.Profile sees only the
+# thread that enabled it: so each request thread gets its own, wrapped around
+# the WSGI app, and each is written out when the worker exits.
+PROFILE_CONFIG = '''
+import cProfile, os, threading
+
+profiles = {}
+
+def post_worker_init(worker):
+    inner = worker.wsgi
+
+    def profiled(environ, start_response):
+        profile = profiles.setdefault(threading.get_ident(), cProfile.Profile())
+        profile.enable()
+        try:
+            return list(inner(environ, start_response))
+        finally:
+            profile.disable()
+
+    worker.wsgi = profiled
+
+def worker_exit(server, worker):
+    for ident, profile in profiles.items():
+        profile.dump_stats(os.path.join(os.environ["BENCH_PROFILE_DIR"], f"worker-{worker.pid}-{ident}.prof"))
+'''
+
+
+@dataclass
+class Result:
+    route: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def merge(self, other: Result) -> None:
+        self.latencies += other.latencies
+        self.seconds += other.seconds
+        for status, count in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + count
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def schema_url(base: str, schema: str, *extra_settings: str) -> str:
+    sep = "&" if "?" in base else "?"
+    options = "%20".join(f"-c{setting.replace('=', '%3D')}" for setting in (f"search_path={schema}", *extra_settings))
+    return f"{base}{sep}options={options}"
+
+
+def prepare(database_url: str, workdir: Path) -> str:
+    """Keys, migrations, a town and a CAD client; returns the client's token."""
+    from flask_migrate import upgrade
+
+    from clinician_app import create_app
+    from clinician_app.agencies.models import Agency
+    from clinician_app.auth.services import create_api_client
+    from clinician_app.core.keyfile import new_material, write_material
+    from clinician_app.extensions import db
+
+    keys = workdir / "keys.json"
+    write_material(keys, new_material())
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=database_url, KEYS_FILE=str(keys))
+    with app.app_context():
+        upgrade()
+        agency = Agency(name="Bench Police Department", code="BENCH", kind="town", timezone="America/New_York")
+        db.session.add(agency)
+        db.session.flush()
+        _client, token = create_api_client(None, "CAD bench", ["calls:create", "calls:read"], 1, agency_id=agency.id)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return token
+
+
+def start_server(args, database_url: str, workdir: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CLINICIAN_KEYS_JSON", "CLINICIAN_KEK"}}
+    env.update({
+        "CLINICIAN_ENV": "development",
+        "DATABASE_URL": database_url,
+        "CLINICIAN_KEYS_FILE": str(workdir / "keys.json"),
+        "CLINICIAN_INSTANCE_DIR": str(workdir),
+        "API_RATELIMIT": "1000000 per minute",  # measured, not tripped
+        "PYTHONUNBUFFERED": "1",
+    })
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(args.workers),
+               "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}", "--keep-alive", "30"]
+    if args.profile:
+        config = workdir / "profile_conf.py"
+        config.write_text(PROFILE_CONFIG)
+        env["BENCH_PROFILE_DIR"] = str(Path(args.profile).resolve())
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+        command += ["--config", str(config)]
+    log = open(workdir / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}; see {workdir / 'server.log'}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit(f"the server did not answer within {START_TIMEOUT}s")
+
+
+def call_body(run: str, n: int) -> bytes:
+    received = (datetime.now(UTC) - timedelta(minutes=3)).isoformat()
+    return json.dumps({
+        "incident_number": f"B{run}-{n}",
+        "received_at": received,
+        "address": f"{n % 400 + 1} Main Street",
+        "call_type": "well_being_check",
+        "caller_relation": "family",
+        "indicators": ["mental_health"],
+        "cautions": [],
+        "narrative": "Caller worried about a neighbour who has not been seen for two days.",
+        "co_response": True,
+        "urgency": "same_day",
+    }).encode()
+
+
+def drive(port: int, route: str, token: str, clients: int, seconds: float, max_requests: int) -> Result:
+    """``clients`` keep-alive connections sending back to back until time or budget runs out."""
+    result = Result(route)
+    lock = threading.Lock()
+    budget = iter(range(max_requests))
+    run = secrets.token_hex(3).upper()
+    stop_at = time.perf_counter() + seconds
+    start = threading.Barrier(clients + 1)
+
+    def request(conn: http.client.HTTPConnection, n: int) -> int:
+        if route in ("ingest", "ingest_nokey"):
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            if route == "ingest":
+                headers["Idempotency-Key"] = str(uuid.uuid4())
+            conn.request("POST", "/api/v1/calls", body=call_body(run, n), headers=headers)
+        elif route == "ping":
+            conn.request("GET", "/api/v1/ping", headers={"Authorization": f"Bearer {token}"})
+        else:
+            conn.request("GET", "/healthz")
+        response = conn.getresponse()
+        response.read()
+        return response.status
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        latencies, statuses = [], {}
+        start.wait()
+        while time.perf_counter() < stop_at:
+            with lock:
+                n = next(budget, None)
+            if n is None:
+                break
+            began = time.perf_counter()
+            try:
+                status = request(conn, n)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = 0
+            latencies.append(time.perf_counter() - began)
+            statuses[status] = statuses.get(status, 0) + 1
+        conn.close()
+        with lock:
+            result.latencies.extend(latencies)
+            for status, count in statuses.items():
+                result.statuses[status] = result.statuses.get(status, 0) + count
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients (default 8)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds per route and round (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over the routes (default 3)")
+    parser.add_argument("--max-requests", type=int, default=50_000, help="at most this many requests per route")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="PostgreSQL URL; a fresh schema is made in it")
+    parser.add_argument("--routes", default="healthz,ping,ingest", help="which routes to drive, in order (default all three)")
+    parser.add_argument("--no-disk-wait", action="store_true",
+                        help="experiment only: the server commits without waiting for the WAL to reach the disk "
+                             "(synchronous_commit=off), to show what that wait costs; never so in production")
+    parser.add_argument("--profile", default=None, help="profile every request thread into this folder (use with --routes ingest)")
+    args = parser.parse_args()
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    workdir = Path(tempfile.mkdtemp(prefix="cad-bench-"))
+    database_url = schema_url(args.database_url, schema)
+    process = None
+    try:
+        token = prepare(database_url, workdir)
+        port = free_port()
+        server_url = schema_url(args.database_url, schema, "synchronous_commit=off") if args.no_disk_wait else database_url
+        process = start_server(args, server_url, workdir, port)
+        routes = args.routes.split(",")
+        for route in routes:
+            drive(port, route, token, args.clients, WARM_UP_SECONDS, args.max_requests)
+        # Rounds take turns, so a burst of other load on the machine hits every route alike.
+        results = {route: Result(route) for route in routes}
+        for _ in range(args.rounds):
+            for route in routes:
+                results[route].merge(drive(port, route, token, args.clients, args.seconds, args.max_requests))
+        results = list(results.values())
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=30)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    cores = os.cpu_count()
+    if args.no_disk_wait:
+        print("\nEXPERIMENT: synchronous_commit=off (commits do not wait for the disk)")
+    print(f"\ngunicorn gthread {args.workers} workers x {args.threads} threads, {args.clients} keep-alive clients, "
+          f"{args.rounds} rounds of {args.seconds:g} s per route, PostgreSQL, {cores} CPU cores shared by clients, server "
+          f"and database\n")
+    print(f"{'route':<24} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  statuses")
+    labels = {"healthz": "GET /healthz", "ping": "GET /api/v1/ping", "ingest": "POST /api/v1/calls",
+              "ingest_nokey": "POST, no Idempotency-Key"}
+    for result in results:
+        statuses = ", ".join(f"{s}: {c}" for s, c in sorted(result.statuses.items()))
+        print(f"{labels[result.route]:<24} {result.count:>9} {result.rate:>9.1f} {result.percentile(50):>8.1f} "
+              f"{result.percentile(99):>8.1f}  {statuses}")
+    by_route = {r.route: r for r in results}
+    for ingest in ("ingest", "ingest_nokey"):
+        if ingest not in by_route:
+            continue
+        created = by_route[ingest].statuses.get(201, 0) / by_route[ingest].seconds
+        print(f"\n{labels[ingest]}: calls created per second: {created:.1f}")
+        for base in ("ping", "healthz"):
+            if base in by_route:
+                print(f"  as a share of {labels[base]}: {created / by_route[base].rate:.0%}")
+    if args.profile:
+        print_profile(Path(args.profile))
+
+
+def print_profile(folder: Path, lines: int = 25) -> None:
+    import pstats
+
+    files = sorted(str(f) for f in folder.glob("worker-*.prof"))
+    if not files:
+        print("no profiles were written")
+        return
+    print(f"\nprofile of every request thread ({len(files)} files in {folder}), by own time:")
+    pstats.Stats(*files).sort_stats("tottime").print_stats(lines)
+
+
+if __name__ == "__main__":
+    main()
