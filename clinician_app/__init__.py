@@ -21,6 +21,8 @@ def create_app(config_name: str = "development", **overrides) -> Flask:
 
     configure_logging(app.config["LOG_JSON"], app.config["LOG_LEVEL"])
     _init_extensions(app)
+    if app.config["ENV_NAME"] == "production":
+        _check_keys_fit_data(app)
     _register_blueprints(app)
     _register_hooks(app)
     _register_cli(app)
@@ -39,6 +41,17 @@ def _load_keys(app: Flask) -> None:
     keys = load_keys(app.config["KEYS_FILE"])
     app.extensions["clinician_keys"] = keys
     app.secret_key = keys.secret_key
+
+
+def _check_keys_fit_data(app: Flask) -> None:
+    """Fail closed at start-up: a key file that doesn't decrypt the stored data stops the app."""
+    from .core.rotation import check_keys_fit_data
+
+    with app.app_context():
+        try:
+            check_keys_fit_data(db.session, app.extensions["clinician_keys"].ring)
+        finally:
+            db.session.remove()
 
 
 def _init_extensions(app: Flask) -> None:
@@ -71,10 +84,27 @@ def _register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .audit_console.views import bp as audit_bp
     from .auth.views import bp as auth_bp
+    from .calls.views import bp as calls_bp
     from .home.views import bp as home_bp
+    from .people.views import bp as people_bp
 
-    for bp in (auth_bp, home_bp, admin_bp, audit_bp):
+    for bp in (auth_bp, home_bp, admin_bp, audit_bp, people_bp, calls_bp):
         app.register_blueprint(bp)
+
+    from .cases.views import bp as cases_bp
+
+    app.register_blueprint(cases_bp)
+
+    from .agencies.roster_views import bp as roster_bp
+    from .notifications.views import bp as notifications_bp
+    from .triage.views import bp as triage_bp
+
+    for bp in (triage_bp, roster_bp, notifications_bp):
+        app.register_blueprint(bp)
+
+    from .api import init_api
+
+    init_api(app)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -10,11 +10,11 @@ import base64
 import hashlib
 import hmac
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from clinician_app.agencies.models import Agency
 from clinician_app.auth import services as auth_services
-from clinician_app.auth.models import User
+from clinician_app.auth.models import ApiClient, User
 from clinician_app.core.keyfile import current_keys
 from clinician_app.core.timeutil import utcnow
 from clinician_app.extensions import db
@@ -78,12 +78,222 @@ def seed_demo() -> dict:
             user, _ = auth_services.create_user(None, auth_services.NewUser(
                 username=username, display_name=display, email=None, agency_id=agencies[code].id,
                 roles=roles, password=demo_password(username)))
-            auth_services._set_totp_secret(user, demo_totp_secret(username))
+            user.totp_secret = demo_totp_secret(username)
             user.totp_confirmed_at = utcnow()
         result.append({"username": username, "password": demo_password(username),
                        "totp_secret": demo_totp_secret(username), "roles": user.roles, "agency": code})
     db.session.flush()
-    return {"users": result}
+    return {"users": result, "persons": seed_demo_persons(agencies), "calls": seed_demo_calls(),
+            "api_clients": seed_demo_api_clients(agencies), "routing": seed_demo_routing(agencies)}
+
+
+# Each town's demo routing rules: (priority, acuities, department clinician on duty, route, outside service, why).
+DEMO_ROUTING_RULES = [
+    (10, "emergent,urgent", "yes", "department", None,
+     "A department clinician is on duty: they co-respond now or reach the person today."),
+    (20, "emergent,urgent", "no", "bhu", None,
+     "No department clinician on duty: the regional BHU's on-call clinician takes it."),
+    (30, "routine", "any", "department", None,
+     "Follow-up within 72 hours stays with the town's clinician, who knows its resources."),
+    (40, "information", "any", "outside", "988",
+     "Information only: give the caller the 988 Suicide & Crisis Lifeline."),
+]
+# Who is on call now in the demo, so routing and the roster page show something.
+DEMO_ON_CALL = ["clinician.chelmsford", "clinician.bhu"]
+
+
+def seed_demo_routing(agencies: dict) -> dict:
+    """Routing rules for every town, shifts covering now for the Chelmsford and
+    BHU clinicians, and a route and holder for demo calls already past triage.
+    What exists is left alone."""
+    from datetime import timedelta
+
+    from clinician_app.agencies.models import Shift
+    from clinician_app.calls.models import Call
+    from clinician_app.triage.models import RoutingRule
+
+    for agency in agencies.values():
+        if agency.is_bhu or db.session.execute(select(RoutingRule.id).where(RoutingRule.agency_id == agency.id)).first():
+            continue
+        for priority, acuities, on_duty, route, service, why in DEMO_ROUTING_RULES:
+            db.session.add(RoutingRule(agency_id=agency.id, priority=priority, acuities=acuities, on_duty=on_duty,
+                                       route=route, outside_service=service, description=why))
+    now = utcnow()
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    for username in DEMO_ON_CALL:
+        user = auth_services.find_user(username)
+        if user is None or db.session.execute(select(Shift.id).where(
+                Shift.user_id == user.id, Shift.starts_at < now + timedelta(hours=10), Shift.ends_at > start)).first():
+            continue
+        db.session.add(Shift(agency_id=user.agency_id, user_id=user.id, starts_at=start,
+                             ends_at=start + timedelta(hours=12)))
+    holders = {code: auth_services.find_user(name) for code, name in (("CPD", "clinician.chelmsford"),
+                                                                      ("WPD", "clinician.westford"))}
+    for call in db.session.execute(select(Call).where(Call.route.is_(None), Call.triaged_at.is_not(None))).scalars():
+        call.route, call.route_agency_id, call.acuity = "department", call.agency_id, "urgent"
+        holder = holders.get(call.agency.code)
+        if call.assigned_at is not None and holder is not None:
+            call.assignee_id = holder.id
+    db.session.flush()
+    from clinician_app.agencies.roster import on_duty_now
+
+    town_ids = [a.id for a in agencies.values() if not a.is_bhu]
+    return {"rules": db.session.execute(select(func.count()).select_from(RoutingRule)
+                                        .where(RoutingRule.agency_id.in_(town_ids))).scalar_one(),
+            "on_call": sorted(u.username for a in agencies.values() for u in on_duty_now(a.id))}
+
+
+DEMO_API_CLIENT_NAME = "Demo CAD"
+DEMO_API_SCOPES = ["calls:create", "calls:read"]
+
+
+def demo_api_token(agency_code: str) -> str:
+    return auth_services.TOKEN_PREFIX + base64.urlsafe_b64encode(_derive("api_token", agency_code)).decode().rstrip("=")
+
+
+def seed_demo_api_clients(agencies: dict) -> list[dict]:
+    """A CAD API client for each town, so the API can be tried at once. Its
+    token is derived like the demo passwords; one an admin revoked stays revoked."""
+    clients = []
+    for code, agency in agencies.items():
+        if agency.kind != "town":
+            continue
+        token = demo_api_token(code)
+        client = db.session.execute(
+            select(ApiClient).where(ApiClient.token_hash == auth_services._token_hash(token))).scalar_one_or_none()
+        if client is None:
+            client, _ = auth_services.create_api_client(None, DEMO_API_CLIENT_NAME, DEMO_API_SCOPES, None,
+                                                        agency_id=agency.id, token=token)
+        if client.is_usable(utcnow()):
+            clients.append({"agency": code, "token": token})
+    return clients
+
+
+# Fictional people (555-01xx numbers are reserved for fiction) for the person pages:
+# (agency code, first, last, date of birth, phone, address, aliases, identifying notes, report codes)
+DEMO_PERSONS = [
+    ("CPD", "Marguerite", "Oyelaran", "1961-04-17", "978-555-0111", "14 Pinebrook Lane, Chelmsford MA", ["Maggie Oyelaran"],
+     "Uses a blue walker; prefers to be called Maggie.",
+     {"sex": "female", "race": "black", "ethnicity": "not_hispanic", "veteran_status": "not_veteran", "housing_status": "housed"}),
+    ("CPD", "Desmond", "Kilbride", "1979-11-02", "978-555-0112", "No fixed address; often near the town common", [],
+     "Tall, red beard, army jacket.",
+     {"sex": "male", "race": "white", "ethnicity": "not_hispanic", "veteran_status": "veteran", "housing_status": "homeless_unsheltered"}),
+    ("CPD", "Anneliese", "Vantongeren", "1995-06-23", "978-555-0113", "220 Riverneck Road, Apt 3, Chelmsford MA", [],
+     "", {"sex": "female", "race": "white", "ethnicity": "not_hispanic", "veteran_status": "not_veteran", "housing_status": "housed"}),
+    ("CPD", "Thaddeus", "Okonkwo-Reyes", "1988-01-30", "978-555-0114", "Staying with a cousin in North Chelmsford", ["Ted Reyes"],
+     "", {"sex": "male", "race": "multiple", "ethnicity": "hispanic", "veteran_status": "not_veteran", "housing_status": "unstably_housed"}),
+    ("CPD", "Rosalind", "Featherstone", "1947-09-12", "978-555-0115", "9 Maplewood Court, Chelmsford MA", [],
+     "Hard of hearing; speak on her left side.",
+     {"sex": "female", "race": "white", "ethnicity": "not_hispanic", "veteran_status": "not_veteran", "housing_status": "housed"}),
+    ("CPD", "Priyanka", "Ramaswamy", "2001-03-05", "978-555-0116", "UMass Lowell residence hall", [],
+     "", {"sex": "female", "race": "asian", "ethnicity": "not_hispanic", "veteran_status": "not_veteran", "housing_status": "housed"}),
+    ("CPD", "Bartholomew", "Quenneville", "1970-12-19", "978-555-0117", "Shelter on Middlesex Street", ["Bart Quenneville"],
+     "", {"sex": "male", "race": "white", "ethnicity": "not_hispanic", "veteran_status": "veteran", "housing_status": "homeless_sheltered"}),
+    ("CPD", "Esperanza", "Villalobos", "1983-08-08", "978-555-0118", "31 Sunnyside Avenue, Chelmsford MA", [],
+     "Speaks Spanish at home; English is fine.",
+     {"sex": "female", "race": "other", "ethnicity": "hispanic", "veteran_status": "not_veteran", "housing_status": "housed"}),
+    ("CPD", "Cornelius", "Abernathy", "1956-02-27", "978-555-0119", "", [],
+     "", {"sex": "male", "race": "black", "ethnicity": "not_hispanic", "veteran_status": "unknown", "housing_status": "unknown"}),
+    ("CPD", "Genevieve", "Lindqvist", "2009-10-14", "978-555-0120", "45 Hunt Road, Chelmsford MA (with parents)", [],
+     "", {"sex": "female", "race": "white", "ethnicity": "not_hispanic", "veteran_status": "not_veteran", "housing_status": "housed"}),
+    ("WPD", "Ignatius", "Pemberton", "1966-05-21", "978-555-0131", "7 Boston Road, Westford MA", [],
+     "", {"sex": "male", "race": "white", "ethnicity": "not_hispanic", "veteran_status": "veteran", "housing_status": "housed"}),
+    ("WPD", "Seraphina", "Castellanos", "1992-07-07", "978-555-0132", "Graniteville, Westford MA", ["Sera Castellanos"],
+     "", {"sex": "female", "race": "white", "ethnicity": "hispanic", "veteran_status": "not_veteran", "housing_status": "unstably_housed"}),
+    ("WPD", "Leopold", "Hargreaves", "1985-03-29", "978-555-0133", "", [],
+     "", {"sex": "x", "race": "unknown", "ethnicity": "unknown", "veteran_status": "unknown", "housing_status": "unknown"}),
+]
+
+
+def seed_demo_persons(agencies: dict) -> int:
+    """The demo persons, found by exact match first, so a second run adds none."""
+    from datetime import date
+
+    from clinician_app.people.services import PersonData, ensure_person
+
+    for code, first, last, born, phone, address, aliases, notes, codes in DEMO_PERSONS:
+        ensure_person(agencies[code].id, PersonData(
+            first_name=first, last_name=last, date_of_birth=date.fromisoformat(born), aliases=aliases,
+            phone=phone, address=address, identifying_notes=notes, **codes))
+    db.session.flush()
+    return len(DEMO_PERSONS)
+
+
+# Fictional calls over the last 60 days: (agency code, incident number, days ago, local
+# hour, address, call type, caller, indicators, cautions, caution notes, narrative,
+# urgency or None when not flagged, status reached). Some share an address, as
+# repeat calls do, so the prior-calls panel has something to show.
+DEMO_CALLS = [
+    ("CPD", "CPD-D-0001", 58, 9, "14 Pinebrook Lane", "well_being_check", "family", ["dementia"], [], "",
+     "Daughter reports her mother has not answered the phone since yesterday.", "same_day", "closed"),
+    ("CPD", "CPD-D-0002", 41, 22, "14 Pinebrook Ln", "well_being_check", "friend", ["dementia"], [], "",
+     "Neighbour saw the resident walking outside at night without a coat.", "now", "closed"),
+    ("CPD", "CPD-D-0003", 12, 15, "14 Pinebrook Lane", "disturbance", "bystander", ["dementia", "mental_health"], ["hazards"],
+     "Stove left on; gas smell reported.", "Resident confused and distressed; hazard from the stove.", "now", "on_scene"),
+    ("CPD", "CPD-D-0004", 33, 1, "220 Riverneck Road", "suicidal_person", "partner", ["suicidal", "intoxication"], ["weapon"],
+     "Caller says there is a hunting rifle in the house.", "Partner reports statements about ending his life after drinking.",
+     "now", "closed"),
+    ("CPD", "CPD-D-0005", 20, 18, "220 Riverneck Rd", "domestic", "self", ["mental_health"], ["violence"],
+     "History of assault on officers at this address.", "Caller reports an argument and feeling unsafe; asks for support.",
+     "same_day", "assigned"),
+    ("CPD", "CPD-D-0006", 7, 11, "Chelmsford Town Common", "disturbance", "bystander", ["intoxication", "substance_use"], [], "",
+     "Man shouting at passers-by, appears intoxicated.", "follow_up", "triaged"),
+    ("CPD", "CPD-D-0007", 3, 16, "Chelmsford Town Common", "overdose", "bystander", ["substance_use"], ["hazards"],
+     "Used needles on the bench.", "Unresponsive adult; naloxone given by a bystander.", "now", "flagged"),
+    ("CPD", "CPD-D-0008", 2, 8, "31 Sunnyside Avenue", "well_being_check", "professional", ["juvenile", "mental_health"], [], "",
+     "School counsellor concerned about a student who did not come to school.", "same_day", "flagged"),
+    ("CPD", "CPD-D-0009", 1, 13, "9 Maplewood Court", "trespass", "self", [], [], "",
+     "", None, "recorded"),
+    ("CPD", "CPD-D-0010", 0, 7, "45 Hunt Road", "other", "family", ["developmental_disability"], [], "",
+     "Adult son with autism left home; family asks for a clinician to help on return.", "follow_up", "flagged"),
+    ("WPD", "WPD-D-0001", 49, 10, "7 Boston Road", "well_being_check", "family", ["mental_health"], [], "",
+     "Brother worried after missed medication appointments.", "same_day", "closed"),
+    ("WPD", "WPD-D-0002", 26, 21, "7 Boston Road", "suicidal_person", "self", ["suicidal"], [], "",
+     "Caller says he has thought about ending his life this week.", "now", "closed"),
+    ("WPD", "WPD-D-0003", 15, 14, "Graniteville Road at Main Street", "disturbance", "bystander", ["intoxication"], ["violence"],
+     "Threw a bottle at a car.", "Woman shouting in the road, appears intoxicated.", "same_day", "triaged"),
+    ("WPD", "WPD-D-0004", 5, 19, "7 Boston Rd", "well_being_check", "family", ["mental_health"], [], "",
+     "Family reports he has not slept for days and is talking fast.", "now", "assigned"),
+    ("WPD", "WPD-D-0005", 1, 10, "Westford Academy, 30 Patten Road", "other", "professional", ["juvenile", "mental_health"], [], "",
+     "Student in crisis in the nurse's office.", "now", "flagged"),
+]
+
+# Minutes after receipt at which each step of a demo call was reached.
+_DEMO_STEP_MINUTES = [("flagged_at", 2), ("triaged_at", 15), ("assigned_at", 25), ("on_scene_at", 40),
+                      ("first_contact_at", 45), ("closed_at", 180)]
+_DEMO_STEPS_REACHED = {"flagged": 1, "triaged": 2, "assigned": 3, "on_scene": 5, "closed": 6, "recorded": 0}
+
+
+def seed_demo_calls() -> int:
+    """The demo calls, entered by each town's demo dispatcher through the call
+    service; a call whose incident number exists is left alone. Steps after
+    flagging are set directly: the triage and encounter services come later."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from clinician_app.calls.services import NewCall, create_call, find_call_by_incident
+
+    dispatchers = {"CPD": auth_services.find_user("dispatch.chelmsford"), "WPD": auth_services.find_user("dispatch.westford")}
+    now = utcnow()
+    for (code, number, days_ago, hour, address, call_type, caller, indicators, cautions, caution_notes, narrative,
+         urgency, status) in DEMO_CALLS:
+        dispatcher = dispatchers[code]
+        if find_call_by_incident(dispatcher.agency_id, number) is not None:
+            continue
+        zone = ZoneInfo(dispatcher.agency.timezone)
+        day = (now - timedelta(days=days_ago)).astimezone(zone).date()
+        received = min(datetime(day.year, day.month, day.day, hour, 5, tzinfo=zone), now - timedelta(minutes=30))
+        call = create_call(dispatcher, NewCall(
+            incident_number=number, received_at=received, address=address, call_type=call_type, caller_relation=caller,
+            indicators=indicators, caution_weapon="weapon" in cautions, caution_violence="violence" in cautions,
+            caution_hazards="hazards" in cautions, caution_notes=caution_notes, narrative=narrative,
+            co_response=urgency is not None, urgency=urgency))
+        call.status = status
+        call.flagged_at = None
+        for column, minutes in _DEMO_STEP_MINUTES[:_DEMO_STEPS_REACHED[status]]:
+            setattr(call, column, received + timedelta(minutes=minutes))
+    db.session.flush()
+    return len(DEMO_CALLS)
 
 
 def demo_users() -> list[User]:

@@ -1,4 +1,10 @@
 """Every table, imported in one place so Alembic sees the whole schema."""
-from clinician_app.agencies.models import Agency  # noqa: F401
+from clinician_app.agencies.models import Agency, Shift  # noqa: F401
+from clinician_app.api.models import IdempotencyRecord  # noqa: F401
 from clinician_app.auth.models import ApiClient, RecoveryCode, SignInFailure, User, UserRole, UserSession  # noqa: F401
+from clinician_app.calls.models import Call  # noqa: F401
+from clinician_app.cases.models import CallClosure, Disposition, Encounter, EncounterCharge  # noqa: F401
 from clinician_app.core.audit import AuditEvent, AuditHead  # noqa: F401
+from clinician_app.notifications.models import Notification  # noqa: F401
+from clinician_app.people.models import Person, PersonAlias, PersonMerge  # noqa: F401
+from clinician_app.triage.models import CallAssignment, RoutingRule, Triage  # noqa: F401

@@ -12,7 +12,19 @@ from clinician_app.core.policy import ROLE_PERMISSIONS, Role, endpoint_declarati
 
 ALL = frozenset(r.value for r in Role)
 ADMIN = frozenset({"admin"})
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.verify", "auth.enrol", "home.healthz", "home.readyz"}
+CALL_READERS = frozenset({"dispatcher", "officer", "clinician", "bhu_clinician", "supervisor"})
+DISPATCH = frozenset({"dispatcher"})
+PERSON_READERS = frozenset({"clinician", "bhu_clinician", "supervisor"})
+SUPERVISOR = frozenset({"supervisor"})
+CLINICAL = frozenset({"clinician", "bhu_clinician", "supervisor"})
+ROSTER_VIEWERS = frozenset({"dispatcher", "clinician", "bhu_clinician", "supervisor"})
+RULE_EDITORS = frozenset({"supervisor", "admin"})
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.verify", "auth.enrol", "home.healthz", "home.readyz",
+                    # The CAD API's description: no data, and a CAD vendor reads it before it has a token.
+                    "api_docs.openapi_json", "api_docs.reference"}
+# The CAD API takes a Bearer token only: a signed-in browser session, whatever
+# its roles, gets 401 there (tests/api/ cover tokens and their scopes).
+TOKEN_ONLY = {"api.ping", "api.create_call", "api.get_call", "api.list_calls"}
 
 # endpoint -> roles that may use it (GET pages and POST actions alike)
 ACCESS: dict[str, frozenset[str]] = {
@@ -40,6 +52,38 @@ ACCESS: dict[str, frozenset[str]] = {
     "auditor.events": frozenset({"auditor"}),
     "auditor.export": frozenset({"auditor"}),
     "auditor.verify": frozenset({"auditor"}),
+    **{endpoint: frozenset() for endpoint in TOKEN_ONLY},
+    "calls.index": CALL_READERS,
+    "calls.detail": CALL_READERS,
+    "calls.new": DISPATCH,
+    "calls.prior_calls": DISPATCH,
+    "people.search": PERSON_READERS,
+    "people.new": PERSON_READERS,
+    "people.person": PERSON_READERS,
+    "people.edit": PERSON_READERS,
+    "people.merge": SUPERVISOR,
+    "people.merge_confirm": SUPERVISOR,
+    "people.unmerge": SUPERVISOR,
+    "calls.queue": frozenset({"clinician", "bhu_clinician", "supervisor"}),
+    "calls.queue_rows": frozenset({"clinician", "bhu_clinician", "supervisor"}),
+    "cases.new_encounter": frozenset({"clinician", "bhu_clinician", "supervisor"}),
+    "cases.close_call": SUPERVISOR,
+    "cases.dispositions": ADMIN,
+    "cases.retire_disposition": ADMIN,
+    "cases.restore_disposition": ADMIN,
+    "triage.screen": CLINICAL,
+    "triage.claim": CLINICAL,
+    "triage.assign": SUPERVISOR,
+    "triage.rules": RULE_EDITORS,
+    "triage.rule_new": RULE_EDITORS,
+    "triage.rule_edit": RULE_EDITORS,
+    "triage.rule_delete": RULE_EDITORS,
+    "roster.week": ROSTER_VIEWERS,
+    "roster.add_shift": SUPERVISOR,
+    "roster.delete_shift": SUPERVISOR,
+    "notifications.index": ALL,
+    "notifications.open_one": ALL,
+    "notifications.read_all": ALL,
 }
 
 # endpoints taking a record id: how to make one record in the signed-in user's
@@ -60,7 +104,84 @@ def _api_client(user, other):
     return {"client_id": own.id}, {"client_id": foreign.id}
 
 
+def _person(user, other):
+    from tests.people.factories import make_person
+
+    return {"person_id": make_person(user.agency_id).id}, {"person_id": make_person(other.agency_id).id}
+
+
+def _person_pair(user, other):
+    from tests.people.factories import make_person
+
+    def pair(agency_id):
+        return {"person_id": make_person(agency_id).id, "other_id": make_person(agency_id).id}
+
+    return pair(user.agency_id), pair(other.agency_id)
+
+
+def _person_merge(user, other):
+    from tests.people.factories import make_merge
+
+    return {"merge_id": make_merge(user.agency_id).id}, {"merge_id": make_merge(other.agency_id).id}
+
+
+def _call(user, other):
+    from tests.calls.factories import make_call
+
+    return {"call_id": make_call(user.agency_id).id}, {"call_id": make_call(other.agency_id).id}
+
+
+def _routing_rule(user, other):
+    from clinician_app.triage.models import RoutingRule
+    from tests.triage.conftest import add_rule
+
+    def rule(agency):
+        from clinician_app.extensions import db
+
+        taken = [r.priority for r in db.session.query(RoutingRule).filter_by(agency_id=agency.id)]
+        return add_rule(agency, max(taken, default=0) + 1, "bhu")
+
+    return {"rule_id": rule(user.agency).id}, {"rule_id": rule(other.agency).id}
+
+
+def _shift(user, other):
+    from tests.triage.conftest import put_on_duty
+
+    return {"shift_id": put_on_duty(user, user.agency).id}, {"shift_id": put_on_duty(other, other.agency).id}
+
+
+def _notification(user, other):
+    from clinician_app.notifications.services import notify
+
+    return ({"notification_id": notify(user.id, "call_assigned", "call", user.id).id},
+            {"notification_id": notify(other.id, "call_assigned", "call", other.id).id})
+
+
+def _disposition(user, other):
+    # Dispositions are one regional list, not an agency's: the "foreign" id is one that doesn't exist.
+    import uuid
+
+    from sqlalchemy import select
+
+    from clinician_app.cases.models import Disposition
+    from clinician_app.extensions import db
+
+    own = db.session.execute(select(Disposition.id).where(Disposition.code == "referred")).scalar_one()
+    return {"disposition_id": own}, {"disposition_id": str(uuid.uuid4())}
+
+
 RECORD_FACTORIES: dict = {
+    **{ep: _call for ep in ("cases.new_encounter", "cases.close_call")},
+    **{ep: _disposition for ep in ("cases.retire_disposition", "cases.restore_disposition")},
+    **{ep: _call for ep in ("triage.screen", "triage.claim", "triage.assign")},
+    **{ep: _routing_rule for ep in ("triage.rule_edit", "triage.rule_delete")},
+    "roster.delete_shift": _shift,
+    "notifications.open_one": _notification,
+    "api.get_call": _call,
+    "calls.detail": _call,
+    **{ep: _person for ep in ("people.person", "people.edit", "people.merge")},
+    "people.merge_confirm": _person_pair,
+    "people.unmerge": _person_merge,
     **{ep: _users for ep in ("admin.user", "admin.user_roles", "admin.user_profile", "admin.user_disable",
                              "admin.user_enable", "admin.user_unlock", "admin.user_reset_mfa", "admin.user_reset_password")},
     "admin.edit_agency": _agency,
@@ -100,6 +221,13 @@ def test_written_table_agrees_with_the_role_permissions(app):
         assert granted == set(roles), endpoint
 
 
+def test_api_endpoints_take_a_token_and_nothing_else(app):
+    api_endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.rule.startswith("/api/")} - PUBLIC_ENDPOINTS
+    assert api_endpoints == TOKEN_ONLY
+    for endpoint in TOKEN_ONLY:
+        assert getattr(app.view_functions[endpoint], "token_authenticated", False), endpoint
+
+
 def _url(rule, values):
     url = rule.rule
     for name in rule.arguments:
@@ -116,17 +244,18 @@ def test_role_against_every_endpoint(app, role, agencies, make_user, login_as, c
     checked = 0
     for rule in _rules(app):
         allowed = role in ACCESS[rule.endpoint] and (rule.endpoint, role) not in OVERRIDES
+        denied = 401 if rule.endpoint in TOKEN_ONLY else 403
         if rule.arguments:
             own, foreign = RECORD_FACTORIES[rule.endpoint](user, other_agency_user)
-            cases = [(_url(rule, own), 200 if allowed else 403), (_url(rule, foreign), 404 if allowed else 403)]
+            cases = [(_url(rule, own), 200 if allowed else denied), (_url(rule, foreign), 404 if allowed else denied)]
         else:
-            cases = [(_url(rule, {}), 200 if allowed else OVERRIDES.get((rule.endpoint, role), 403))]
+            cases = [(_url(rule, {}), 200 if allowed else OVERRIDES.get((rule.endpoint, role), denied))]
         for url, expected in cases:
             if "GET" in rule.methods:
                 status = client.get(url).status_code
                 assert status in _acceptable(expected), (role, "GET", url, status)
                 checked += 1
-            elif "POST" in rule.methods and expected in (403, 404):
+            elif "POST" in rule.methods and expected in (401, 403, 404):
                 status = client.post(url, data={"csrf_token": token}).status_code
                 assert status == expected, (role, "POST", url, status)
                 checked += 1

@@ -102,8 +102,11 @@ def record(
     session = db.session
     session.flush()
     # Taking the head row first serialises writers (see module docstring).
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + 1))
-    head = session.execute(select(AuditHead.last_seq, AuditHead.last_mac).where(AuditHead.id == 1)).one_or_none()
+    # One round trip: every other writer waits for this row until we commit.
+    head = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + 1)
+        .returning(AuditHead.last_seq, AuditHead.last_mac)
+    ).one_or_none()
     if head is None:
         raise RuntimeError("audit_head row missing: run the migrations")
     seq, prev_mac = head
@@ -166,7 +169,9 @@ def verify_chain(session, key: bytes, batch: int = 5000) -> VerifyResult:
                 result.flag(event.seq, f"event {event.seq} was altered: its MAC does not match its contents")
             prev_mac, expected_seq, last_seen = event.mac, event.seq + 1, event.seq
             result.checked += 1
-        session.expunge_all()
+        # Free the batch, and only the batch: the caller's own objects stay attached.
+        for event in rows:
+            session.expunge(event)
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
     if head is not None and (head.last_seq != last_seen or head.last_mac != prev_mac):
         result.flag(last_seen + 1, f"the chain ends at event {last_seen} but its head records event {head.last_seq} (events removed from the end)")

@@ -53,6 +53,9 @@ class Permission(StrEnum):
     TRIAGE = "triage:write"
     CALLS_CLAIM = "calls:claim"
     CALLS_ASSIGN = "calls:assign"
+    ROSTER_VIEW = "roster:view"
+    ROSTER_EDIT = "roster:edit"
+    ROUTING_RULES_EDIT = "routing_rules:edit"
     PERSONS_READ = "persons:read"
     PERSONS_WRITE = "persons:write"
     PERSONS_MERGE = "persons:merge"
@@ -77,6 +80,11 @@ class Permission(StrEnum):
     ADMIN_API_CLIENTS = "admin:api_clients"
     ADMIN_SETTINGS = "admin:settings"
     ADMIN_KEYS = "admin:keys"
+    # Declared by the CAD API's endpoints and granted to no role: only an API
+    # client token whose scopes cover them opens those endpoints (api/auth.py).
+    API_CALLS_CREATE = "api:calls_create"
+    API_CALLS_READ = "api:calls_read"
+    API_PING = "api:ping"  # any usable token may ping
 
 
 P = Permission
@@ -84,16 +92,16 @@ _CLINICAL = {
     P.CALLS_READ, P.CALLS_READ_CLINICAL, P.QUEUE_VIEW, P.TRIAGE, P.CALLS_CLAIM,
     P.PERSONS_READ, P.PERSONS_WRITE, P.CASES_READ, P.CASES_WRITE, P.CASE_NOTES_READ,
     P.CASE_NOTES_WRITE, P.BREAK_GLASS, P.FOLLOWUPS_WORK, P.REFERRALS_SEND,
-    P.ENGAGEMENT_READ, P.DISCLOSURES_READ,
+    P.ENGAGEMENT_READ, P.DISCLOSURES_READ, P.ROSTER_VIEW,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.DISPATCHER: frozenset({P.SIGNED_IN, P.CALLS_CREATE, P.CALLS_READ}),
+    Role.DISPATCHER: frozenset({P.SIGNED_IN, P.CALLS_CREATE, P.CALLS_READ, P.ROSTER_VIEW}),
     Role.OFFICER: frozenset({P.SIGNED_IN, P.CALLS_READ, P.ENGAGEMENT_READ, P.ENGAGEMENT_WRITE}),
     Role.CLINICIAN: frozenset({P.SIGNED_IN} | _CLINICAL),
     Role.BHU_CLINICIAN: frozenset({P.SIGNED_IN} | _CLINICAL),
     Role.SUPERVISOR: frozenset(
-        {P.SIGNED_IN, P.CALLS_ASSIGN, P.PERSONS_MERGE, P.BREAK_GLASS_REVIEW,
+        {P.SIGNED_IN, P.CALLS_ASSIGN, P.ROSTER_EDIT, P.ROUTING_RULES_EDIT, P.PERSONS_MERGE, P.BREAK_GLASS_REVIEW,
          P.FOLLOWUPS_MANAGE, P.REPORTS_VIEW, P.REPORTS_ENGAGEMENT} | _CLINICAL
     ),
     Role.LIAISON: frozenset({P.SIGNED_IN, P.REFERRALS_SEND, P.REFERRALS_RECEIVE}),
@@ -103,7 +111,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUDITOR: frozenset({P.SIGNED_IN, P.AUDIT_READ, P.DISCLOSURES_READ}),
     Role.ADMIN: frozenset(
         {P.SIGNED_IN, P.ADMIN_USERS, P.ADMIN_AGENCIES, P.ADMIN_API_CLIENTS,
-         P.ADMIN_SETTINGS, P.ADMIN_KEYS}
+         P.ADMIN_SETTINGS, P.ADMIN_KEYS, P.ROUTING_RULES_EDIT}
     ),
 }
 

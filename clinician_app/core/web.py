@@ -76,6 +76,10 @@ def enforce_endpoint_permission():
     if declared is None:
         log.error("endpoint without a declared permission refused", extra={"endpoint": request.endpoint})
         return (json_error(403, "forbidden", "Forbidden") if wants_json() else error_page(403))
+    if getattr(view, "token_authenticated", False):
+        # The API's own decorator (api/auth.py) checks the Bearer token and its
+        # scope; a browser session opens nothing there.
+        return None
     if not current_user.is_authenticated:
         if wants_json():
             return json_error(401, "unauthorized", "Authentication required.")
@@ -121,6 +125,7 @@ def log_request(response):
             "status": response.status_code,
             "duration_ms": duration_ms,
             "user_id": getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None,
+            "api_client_id": g.get("api_client_id"),
         },
     )
     return response

@@ -19,9 +19,17 @@ class NavItem:
 
 NAV_ITEMS = [
     NavItem("Home", "home.index", Permission.SIGNED_IN),
+    NavItem("Queue", "calls.queue", Permission.QUEUE_VIEW),
+    NavItem("Calls", "calls.index", Permission.CALLS_READ),
+    NavItem("Flag a call", "calls.new", Permission.CALLS_CREATE),
+    NavItem("People", "people.search", Permission.PERSONS_READ),
+    NavItem("Roster", "roster.week", Permission.ROSTER_VIEW),
+    NavItem("Routing rules", "triage.rules", Permission.ROUTING_RULES_EDIT),
+    NavItem("Notifications", "notifications.index", Permission.SIGNED_IN),
     NavItem("Users", "admin.users", Permission.ADMIN_USERS),
     NavItem("Agencies", "admin.agencies", Permission.ADMIN_AGENCIES),
     NavItem("API clients", "admin.api_clients", Permission.ADMIN_API_CLIENTS),
+    NavItem("Dispositions", "cases.dispositions", Permission.ADMIN_SETTINGS),
     NavItem("Audit trail", "auditor.events", Permission.AUDIT_READ),
     NavItem("Your account", "auth.account", Permission.SIGNED_IN),
 ]

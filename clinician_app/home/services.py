@@ -69,6 +69,26 @@ def _auditor_panel(user: User) -> Panel:
     )
 
 
+CALL_LINKS = {
+    Role.DISPATCHER: [("Flag a call", "calls.new"), ("All calls", "calls.index")],
+    Role.OFFICER: [("Your agency's calls", "calls.index")],
+}
+
+
+def _calls_panel(user: User, role: Role) -> Panel:
+    """Dispatch and patrol: call counts once there are calls; the empty state until then."""
+    from clinician_app.calls.services import call_counts
+
+    title, intro, empty_title, empty_text = ROLE_INTROS[role]
+    counts = call_counts(user)
+    if not counts.total:
+        return Panel(role=role, title=title, intro=intro, links=CALL_LINKS[role][:1] if role == Role.DISPATCHER else [],
+                     empty_title=empty_title, empty_text=empty_text)
+    return Panel(role=role, title=title, intro=intro,
+                 stats=[("Calls in the last 7 days", counts.last_7_days), ("Flagged, awaiting triage", counts.awaiting_triage)],
+                 links=CALL_LINKS[role])
+
+
 def home_panels(user: User) -> list[Panel]:
     panels = _role_panels(user)
     for panel in panels:  # a section not built into this deployment is not linked
@@ -84,6 +104,8 @@ def _role_panels(user: User) -> list[Panel]:
             panels.append(_admin_panel(user))
         elif role == Role.AUDITOR:
             panels.append(_auditor_panel(user))
+        elif role in CALL_LINKS:
+            panels.append(_calls_panel(user, role))
         elif role in ROLE_INTROS:
             title, intro, empty_title, empty_text = ROLE_INTROS[role]
             panels.append(Panel(role=role, title=title, intro=intro, empty_title=empty_title, empty_text=empty_text))

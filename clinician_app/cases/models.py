@@ -1,0 +1,115 @@
+"""Encounters (what happened when a clinician met or phoned the person), their
+dispositions, the charges considered, and supervisors' closures of calls.
+
+Dispositions are rows, not an enum: the state's list changes, and an admin adds
+or retires entries without a release. The diversion fields follow what a
+Massachusetts jail-diversion program reports (point of intervention, custody
+diverted, emergency department visit prevented, charges considered).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clinician_app.core.timeutil import as_utc, utcnow
+from clinician_app.core.types import EncryptedField, UTCDateTime, encrypted_column, new_id
+from clinician_app.extensions import db
+
+DISPOSITION_CODE_MAX = 40
+DISPOSITION_LABEL_MAX = 120
+CHARGE_MAX = 120
+NOTE_MAX = 2000
+CLOSE_REASON_MAX = 500
+
+
+class Disposition(db.Model):
+    __tablename__ = "dispositions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(DISPOSITION_CODE_MAX), nullable=False, unique=True)
+    label: Mapped[str] = mapped_column(String(DISPOSITION_LABEL_MAX), nullable=False)
+    # Reports count these as a diversion (from arrest or from the emergency department).
+    counts_as_diversion: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Retired entries stay, because recorded encounters point at them; forms stop offering them.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    @property
+    def active(self) -> bool:
+        return self.retired_at is None
+
+    def __repr__(self) -> str:
+        return f"<Disposition {self.code}>"
+
+
+class Encounter(db.Model):
+    __tablename__ = "encounters"
+    __table_args__ = (Index("ix_encounters_call_started", "call_id", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), nullable=False)
+    # The agency whose clinician recorded it (the town, or the BHU for routed calls).
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    disposition_id: Mapped[str] = mapped_column(ForeignKey("dispositions.id"), nullable=False)
+    point_of_intervention: Mapped[str] = mapped_column(String(20), nullable=False)
+    # Yes / no / not known (None): a program reports "unknown" rather than guessing.
+    custody_diverted: Mapped[bool | None] = mapped_column(Boolean)
+    jail_diversion_option: Mapped[bool | None] = mapped_column(Boolean)
+    ed_visit_prevented: Mapped[bool | None] = mapped_column(Boolean)
+    note_enc: Mapped[bytes | None] = encrypted_column()
+    note = EncryptedField("note")
+    created_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    disposition: Mapped[Disposition] = relationship(lazy="joined")
+    created_by = relationship("User", foreign_keys=[created_by_id], lazy="joined")
+    charges: Mapped[list[EncounterCharge]] = relationship(
+        back_populates="encounter", lazy="selectin", order_by="EncounterCharge.position",
+        cascade="all, delete-orphan")
+
+    @property
+    def minutes(self) -> int:
+        return int((as_utc(self.ended_at) - as_utc(self.started_at)).total_seconds() // 60)
+
+    @property
+    def has_note(self) -> bool:
+        return self.note_enc is not None
+
+    def __repr__(self) -> str:
+        return f"<Encounter {self.id}>"
+
+
+class EncounterCharge(db.Model):
+    """A charge the officers considered, and whether it was diverted."""
+
+    __tablename__ = "encounter_charges"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    encounter_id: Mapped[str] = mapped_column(ForeignKey("encounters.id", ondelete="CASCADE"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    charge: Mapped[str] = mapped_column(String(CHARGE_MAX), nullable=False)
+    diverted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    encounter: Mapped[Encounter] = relationship(back_populates="charges")
+
+
+class CallClosure(db.Model):
+    """A call a supervisor closed without an encounter, and why (the reason may name
+    people, so it is encrypted)."""
+
+    __tablename__ = "call_closures"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), nullable=False, index=True)
+    closed_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    reason_enc: Mapped[bytes | None] = encrypted_column()
+    reason = EncryptedField("reason")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    closed_by = relationship("User", foreign_keys=[closed_by_id], lazy="joined")
