@@ -14,6 +14,7 @@ from clinician_app.agencies.policies import may_create_agency, may_edit_agency
 from clinician_app.auth import services as auth_services
 from clinician_app.auth.models import API_SCOPES
 from clinician_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from clinician_app.core.forms import apply_service_errors
 from clinician_app.core.policy import Permission, requires
 from clinician_app.core.timeutil import as_utc, utcnow
 from clinician_app.extensions import db
@@ -25,18 +26,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 USERS_PER_PAGE = 20
 
 
-def _apply_errors(form, exc) -> str | None:
-    """Copy a service's field errors onto the form (typed values stay); return
-    whatever could not be placed next to a field, for the summary."""
-    unplaced = []
-    for name, messages in exc.fields.items():
-        if name in form:
-            form[name].errors = list(messages)
-        else:
-            unplaced.extend(messages)
-    if unplaced or not exc.fields:
-        return " ".join(unplaced) or exc.message
-    return None
 
 
 # --- users ----------------------------------------------------------------------
@@ -75,7 +64,7 @@ def new_user():
             user, temporary = auth_services.create_user(current_user, data)
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             return render_template(
@@ -125,7 +114,7 @@ def user_roles(user_id):
             auth_services.set_roles(current_user, target, form.roles.data)
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             return _done(target, "Roles saved.")
     return _user_page(target, 400, roles_form=form, error=error)
@@ -142,7 +131,7 @@ def user_profile(user_id):
             auth_services.update_profile(current_user, target, form.display_name.data, form.email.data)
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             return _done(target, "Name and email saved.")
     return _user_page(target, 400, profile_form=form, error=error)
@@ -159,7 +148,7 @@ def user_disable(user_id):
             auth_services.disable_user(current_user, target, form.reason.data)
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         except Conflict as exc:
             db.session.rollback()
             error, status = exc.message, 409
@@ -238,7 +227,7 @@ def new_agency():
             agency = agency_services.create_agency(current_user, _agency_values(form))
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash(f"{agency.name} added.", "success")
@@ -261,7 +250,7 @@ def edit_agency(agency_id):
             agency_services.update_agency(current_user, agency, _agency_values(form))
         except (ValidationError, Conflict) as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash("Agency saved.", "success")
@@ -301,7 +290,7 @@ def new_api_client():
                                                             form.expires_in_days.data)
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             return render_template(

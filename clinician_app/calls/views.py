@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinician_app.core.errors import ValidationError
+from clinician_app.core.forms import apply_service_errors
 from clinician_app.core.policy import Permission, has_permission, requires
 from clinician_app.core.timeutil import to_local, utcnow
 from clinician_app.extensions import db
@@ -20,18 +21,6 @@ from .forms import CallFilterForm, CallForm
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 
 
-def _apply_errors(form, exc: ValidationError) -> str | None:
-    """Put a service's field errors next to their fields (typed values stay);
-    return what has no field, for the summary."""
-    unplaced = []
-    for name, messages in exc.fields.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, *[m for m in messages if m not in form[name].errors]]
-        else:
-            unplaced.extend(messages)
-    if unplaced or not exc.fields:
-        return " ".join(unplaced) or exc.message
-    return None
 
 
 def _local_now_for_input():
@@ -64,7 +53,7 @@ def new():
             call = services.create_call(current_user, form.to_data())
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash(f"Call {call.incident_number} saved. Status: {codes.label(codes.STATUSES, call.status)}.", "success")

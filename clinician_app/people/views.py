@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinician_app.core.errors import ValidationError
+from clinician_app.core.forms import apply_service_errors
 from clinician_app.core.policy import Permission, requires
 from clinician_app.core.timeutil import to_local, utcnow
 from clinician_app.extensions import db
@@ -25,18 +26,6 @@ def _today():
     return to_local(utcnow(), current_user.agency.timezone).date()
 
 
-def _apply_errors(form, exc: ValidationError) -> str | None:
-    """Put a service's field errors next to their fields (typed values stay);
-    return what has no field, for the summary."""
-    unplaced = []
-    for name, messages in exc.fields.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, *messages]
-        else:
-            unplaced.extend(messages)
-    if unplaced or not exc.fields:
-        return " ".join(unplaced) or exc.message
-    return None
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -77,7 +66,7 @@ def new():
             error = exc.message
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash("Person added.", "success")
@@ -121,7 +110,7 @@ def edit(person_id):
             services.update_person(current_user, person_id, form.to_data())
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash("Person updated.", "success")
@@ -164,7 +153,7 @@ def merge_confirm(person_id, other_id):
             services.merge_persons(current_user, survivor.id, duplicate.id, form.reason.data, form.note.data or "")
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
             # The rollback undid the audited reads of this page; the page shows them again, so record them again.
             survivor = services.get_person(current_user, person_id, view="merge", permission=Permission.PERSONS_MERGE)
             duplicate = services.get_person(current_user, other_id, view="merge", permission=Permission.PERSONS_MERGE)

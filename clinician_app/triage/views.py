@@ -11,6 +11,7 @@ from flask_login import current_user
 from clinician_app.agencies.models import Agency
 from clinician_app.calls import codes as call_codes
 from clinician_app.core.errors import Conflict, PermissionDenied, ValidationError
+from clinician_app.core.forms import apply_service_errors
 from clinician_app.core.policy import Permission, has_permission, requires
 from clinician_app.extensions import db
 
@@ -22,17 +23,6 @@ from .screener import SCREEN_RESULTS
 bp = Blueprint("triage", __name__, url_prefix="/triage")
 
 
-def apply_errors(form, exc: ValidationError) -> str | None:
-    """Field errors next to their fields (typed values stay); the rest for the summary."""
-    unplaced = []
-    for name, messages in exc.fields.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, *[m for m in messages if m not in form[name].errors]]
-        else:
-            unplaced.extend(messages)
-    if unplaced or not exc.fields:
-        return " ".join(unplaced) or exc.message
-    return None
 
 
 def _back_to_call(call_id: str):
@@ -111,7 +101,7 @@ def screen(call_id):
             services.record_triage(current_user, call.id, form.to_data())
         except ValidationError as exc:
             db.session.rollback()
-            error = apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash(f"Call {call.incident_number} triaged: {codes.route_label(call.route, call.outside_service)}.",
@@ -162,7 +152,7 @@ def assign(call_id):
             services.assign_call(current_user, call.id, form.assignee_id.data, form.reason.data or "")
         except ValidationError as exc:
             db.session.rollback()
-            error = apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash(f"Call {call.incident_number} assigned.", "success")
@@ -206,7 +196,7 @@ def rule_new():
             routing.create_rule(current_user, town.id, form.to_data())
         except ValidationError as exc:
             db.session.rollback()
-            error = apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash("Rule added.", "success")
@@ -233,7 +223,7 @@ def rule_edit(rule_id):
             routing.update_rule(current_user, rule.id, form.to_data())
         except ValidationError as exc:
             db.session.rollback()
-            error = apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash("Rule saved.", "success")
