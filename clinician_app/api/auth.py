@@ -78,7 +78,14 @@ def api_token_required(scope: str | None = None):
     permission = SCOPE_PERMISSIONS[scope]
 
     def decorate(view):
-        limited = limiter.limit(_api_rate_limit, key_func=_client_key)(view)
+        @wraps(view)
+        def scoped(*args, **kwargs):
+            if scope is not None and scope not in current_client().scope_list:
+                return _insufficient_scope(scope)
+            return view(*args, **kwargs)
+
+        # Counted once the client is known, refused requests included.
+        limited = limiter.limit(_api_rate_limit, key_func=_client_key)(scoped)
 
         @wraps(view)
         def guarded(*args, **kwargs):
@@ -88,8 +95,6 @@ def api_token_required(scope: str | None = None):
             g.api_client = client
             g.api_client_id = client.id
             _note_use(client)
-            if scope is not None and scope not in client.scope_list:
-                return _insufficient_scope(scope)
             return limited(*args, **kwargs)
 
         # The OpenAPI document names the scope each operation needs.

@@ -22,8 +22,6 @@ from .schemas import CallChangesQuery, CallCreate, CallList, CallStatus, Idempot
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Calls posted and polled by CAD systems.")
 bp.register_error_handler(HTTPException, api_http_error)
-# Schemas go in as instances: given a class, webargs would build one (copying
-# every field) on each request.
 
 
 def errors(*statuses: int):
@@ -50,6 +48,8 @@ def ping():
     return {"status": "ok", "agency": client.agency.code, "scopes": client.scope_list}
 
 
+# Argument schemas go in as instances: given a class, webargs would build one
+# (copying every field) on each request.
 @bp.route("/calls", methods=["POST"])
 @api_token_required("calls:create")
 @errors(400, 401, 403, 409, 429)

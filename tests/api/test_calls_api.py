@@ -315,3 +315,10 @@ def test_idempotency_rows_hold_no_clinical_content(client, agencies, make_token)
     _post(client, make_token(agencies["A"]), call_body(), **{"Idempotency-Key": "k-1"})
     record = db.session.execute(select(IdempotencyRecord)).scalar_one()
     assert set(record.response_body) == STATUS_KEYS
+
+
+def test_refused_requests_count_against_the_limit_too(limited_app, agencies, make_token):
+    reader = make_token(agencies["A"], scopes=["calls:read"])
+    client = limited_app.test_client()
+    statuses = [client.post("/api/v1/calls", json=call_body(), headers=bearer(reader)).status_code for _ in range(3)]
+    assert statuses == [403, 403, 429]
