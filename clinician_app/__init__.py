@@ -95,6 +95,12 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(cases_bp)
 
+    from .cases.break_glass_views import bp as break_glass_bp
+    from .cases.notes_views import bp as notes_bp
+
+    for bp in (notes_bp, break_glass_bp):
+        app.register_blueprint(bp)
+
     from .agencies.roster_views import bp as roster_bp
     from .notifications.views import bp as notifications_bp
     from .triage.views import bp as triage_bp
@@ -139,8 +145,21 @@ def _register_template_helpers(app: Flask) -> None:
             "ROLE_LABELS": ROLE_LABELS,
             "Role": Role,
             "banner": app.config["SYSTEM_USE_BANNER"],
-            "break_glass_active": False,
+            "break_glass_active": _break_glass_active,
         }
+
+    def _break_glass_active():
+        """The signed-in user's running break-the-glass grants, for the banner."""
+        if not getattr(current_user, "is_authenticated", False):
+            return []
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from .cases.break_glass import active_grants_for
+
+        try:
+            return active_grants_for(current_user)
+        except SQLAlchemyError:  # an error page after a failed transaction: show it without the banner
+            return []
 
     @app.template_filter("local")
     def local_time(value, fmt="%Y-%m-%d %H:%M %Z"):

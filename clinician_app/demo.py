@@ -84,7 +84,8 @@ def seed_demo() -> dict:
                        "totp_secret": demo_totp_secret(username), "roles": user.roles, "agency": code})
     db.session.flush()
     return {"users": result, "persons": seed_demo_persons(agencies), "calls": seed_demo_calls(),
-            "api_clients": seed_demo_api_clients(agencies), "routing": seed_demo_routing(agencies)}
+            "api_clients": seed_demo_api_clients(agencies), "routing": seed_demo_routing(agencies),
+            "cases": seed_demo_cases(agencies)}
 
 
 # Each town's demo routing rules: (priority, acuities, department clinician on duty, route, outside service, why).
@@ -294,6 +295,65 @@ def seed_demo_calls() -> int:
             setattr(call, column, received + timedelta(minutes=minutes))
     db.session.flush()
     return len(DEMO_CALLS)
+
+
+# Demo calls linked to demo persons, and the cases they belong to:
+# (agency code, first, last, incident numbers, open a case held by this clinician or None).
+# Marguerite's three calls in 58 days make her a repeat contact, with an approved response plan.
+DEMO_LINKS = [
+    ("CPD", "Marguerite", "Oyelaran", ["CPD-D-0001", "CPD-D-0002", "CPD-D-0003"], "clinician.chelmsford"),
+    ("CPD", "Desmond", "Kilbride", ["CPD-D-0006", "CPD-D-0007"], "clinician.chelmsford"),
+    ("WPD", "Ignatius", "Pemberton", ["WPD-D-0001", "WPD-D-0002", "WPD-D-0004"], None),
+]
+DEMO_RESPONSE_PLAN = {
+    "approach": "Knock and announce slowly; she startles at loud voices. Let her see your uniform through the window first.",
+    "de_escalation": "Call her Maggie. Offer to sit down at the kitchen table; talking about her garden calms her.",
+    "contacts": "Daughter (listed on the person record) lives 10 minutes away and can come over.",
+    "officer_safety": "Check the stove and gas on arrival. Walker in the hallway: mind the trip hazard.",
+}
+
+
+def seed_demo_cases(agencies: dict) -> int:
+    """Links the demo calls to demo persons, opens their cases and writes Marguerite's
+    approved response plan. What exists is left alone, so a second run adds nothing."""
+    from datetime import date
+
+    from clinician_app.calls.services import find_call_by_incident
+    from clinician_app.cases.codes import CASE_OPEN, PLAN_APPROVED
+    from clinician_app.cases.models import Case, ResponsePlan
+    from clinician_app.core.types import new_id
+    from clinician_app.people.services import PersonData, ensure_person
+
+    births = {(first, last): born for _code, first, last, born, *_rest in DEMO_PERSONS}
+    for code, first, last, incidents, holder in DEMO_LINKS:
+        person, _ = ensure_person(agencies[code].id, PersonData(
+            first_name=first, last_name=last, date_of_birth=date.fromisoformat(births[(first, last)])))
+        calls = [c for c in (find_call_by_incident(agencies[code].id, n) for n in incidents) if c is not None]
+        for call in calls:
+            call.person_id = call.person_id or person.id
+        if holder is None:
+            continue
+        case = db.session.execute(select(Case).where(Case.person_id == person.id, Case.status == CASE_OPEN)).scalar_one_or_none()
+        if case is None:
+            clinician = auth_services.find_user(holder)
+            case = Case(agency_id=agencies[code].id, person_id=person.id, assignee_id=clinician.id, status=CASE_OPEN,
+                        opened_at=min(c.received_at for c in calls), opened_by_id=clinician.id)
+            db.session.add(case)
+            db.session.flush()
+        for call in calls:
+            call.case_id = call.case_id or case.id
+    marguerite, _ = ensure_person(agencies["CPD"].id, PersonData(
+        first_name="Marguerite", last_name="Oyelaran", date_of_birth=date.fromisoformat(births[("Marguerite", "Oyelaran")])))
+    if db.session.execute(select(ResponsePlan.id).where(ResponsePlan.person_id == marguerite.id)).first() is None:
+        writer, approver = auth_services.find_user("clinician.chelmsford"), auth_services.find_user("supervisor.chelmsford")
+        now = utcnow()
+        plan = ResponsePlan(id=new_id(), agency_id=agencies["CPD"].id, person_id=marguerite.id, status=PLAN_APPROVED,
+                            written_by_id=writer.id, written_at=now, decided_by_id=approver.id, decided_at=now)
+        for name, text in DEMO_RESPONSE_PLAN.items():
+            setattr(plan, name, text)
+        db.session.add(plan)
+    db.session.flush()
+    return sum(1 for link in DEMO_LINKS if link[4])  # the demo's cases (the same on every run)
 
 
 def demo_users() -> list[User]:

@@ -3,7 +3,16 @@ from clinician_app.agencies.models import Agency, Shift  # noqa: F401
 from clinician_app.api.models import IdempotencyRecord  # noqa: F401
 from clinician_app.auth.models import ApiClient, RecoveryCode, SignInFailure, User, UserRole, UserSession  # noqa: F401
 from clinician_app.calls.models import Call  # noqa: F401
-from clinician_app.cases.models import CallClosure, Disposition, Encounter, EncounterCharge  # noqa: F401
+from clinician_app.cases.break_glass_models import BreakGlassGrant  # noqa: F401,E402
+from clinician_app.cases.models import (  # noqa: F401
+    CallClosure,
+    Case,
+    Disposition,
+    Encounter,
+    EncounterCharge,
+    ResponsePlan,
+)
+from clinician_app.cases.note_models import CaseNote  # noqa: F401,E402
 from clinician_app.core.audit import AuditEvent, AuditHead  # noqa: F401
 from clinician_app.notifications.models import Notification  # noqa: F401
 from clinician_app.people.models import Person, PersonAlias, PersonMerge  # noqa: F401

@@ -84,6 +84,26 @@ ACCESS: dict[str, frozenset[str]] = {
     "notifications.index": ALL,
     "notifications.open_one": ALL,
     "notifications.read_all": ALL,
+    # Cases, linking, repeat contacts and response plans.
+    "cases.index": CLINICAL,
+    "cases.detail": CLINICAL,
+    "cases.link_person": CLINICAL,
+    "cases.join_case": CLINICAL,
+    "cases.open_case": CLINICAL,
+    "cases.close_case": CLINICAL,
+    "cases.reassign": SUPERVISOR,
+    "cases.outreach": SUPERVISOR,
+    "cases.response_plan": CLINICAL,
+    "cases.approve_plan": SUPERVISOR,
+    "cases.return_plan": SUPERVISOR,
+    # Case notes and break-the-glass (Part 2 and grant rules: tests/cases/test_note_matrix.py).
+    "notes.index": CLINICAL,
+    "notes.detail": CLINICAL,
+    "notes.new": CLINICAL,
+    "notes.addendum": CLINICAL,
+    "break_glass.request_access": CLINICAL,
+    "break_glass.review_list": SUPERVISOR,
+    "break_glass.review": SUPERVISOR,
 }
 
 # endpoints taking a record id: how to make one record in the signed-in user's
@@ -170,7 +190,53 @@ def _disposition(user, other):
     return {"disposition_id": own}, {"disposition_id": str(uuid.uuid4())}
 
 
+def _response_plan(user, other):
+    from tests.cases.case_factories import make_plan
+
+    return {"plan_id": make_plan(user.agency_id).id}, {"plan_id": make_plan(other.agency_id).id}
+
+
+def _case(user, other):
+    from tests.cases.note_factories import make_case
+
+    return {"case_id": make_case(user.agency_id).id}, {"case_id": make_case(other.agency_id).id}
+
+
+def _case_note(user, other):
+    from tests.cases.note_factories import make_case, make_note
+
+    return ({"note_id": make_note(make_case(user.agency_id), user).id},
+            {"note_id": make_note(make_case(other.agency_id), other).id})
+
+
+def _break_glass_case(user, other):
+    # Breaking the glass is for another agency's case: that is the form the user
+    # gets (200); the "foreign" id is one that doesn't exist (404).
+    import uuid
+
+    from tests.cases.note_factories import make_case
+
+    return {"case_id": make_case(other.agency_id).id}, {"case_id": str(uuid.uuid4())}
+
+
+def _grant(user, other):
+    # Own: another agency's user broke the glass on a case of the user's agency;
+    # foreign: the grant is on the other agency's record, which its supervisors review.
+    from tests.cases.note_factories import make_case, make_grant
+
+    return ({"grant_id": make_grant(other, make_case(user.agency_id)).id},
+            {"grant_id": make_grant(user, make_case(other.agency_id)).id})
+
+
 RECORD_FACTORIES: dict = {
+    **{ep: _case for ep in ("cases.detail", "cases.close_case", "cases.reassign")},
+    **{ep: _call for ep in ("cases.link_person", "cases.join_case")},
+    "cases.response_plan": _person,
+    **{ep: _response_plan for ep in ("cases.approve_plan", "cases.return_plan")},
+    **{ep: _case for ep in ("notes.index", "notes.new")},
+    **{ep: _case_note for ep in ("notes.detail", "notes.addendum")},
+    "break_glass.request_access": _break_glass_case,
+    "break_glass.review": _grant,
     **{ep: _call for ep in ("cases.new_encounter", "cases.close_call")},
     **{ep: _disposition for ep in ("cases.retire_disposition", "cases.restore_disposition")},
     **{ep: _call for ep in ("triage.screen", "triage.claim", "triage.assign")},

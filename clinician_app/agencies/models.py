@@ -24,6 +24,10 @@ class Agency(db.Model):
     target_now_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=15)
     target_same_day_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=480)
     target_follow_up_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=4320)
+    # A person with this many calls within this many days is a repeat contact,
+    # flagged for proactive outreach (migration 0007).
+    repeat_contact_calls: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+    repeat_contact_days: Mapped[int] = mapped_column(Integer, nullable=False, default=90)
 
     def target_minutes(self, urgency: str | None) -> int | None:
         """The queue target for a call of this urgency, or None when it has none."""

@@ -47,6 +47,8 @@ class Call(db.Model):
         Index("ix_calls_assignee", "assignee_id"),
         Index("ix_calls_route_agency_status", "route_agency_id", "status"),
         Index("ix_calls_agency_status", "agency_id", "status"),  # the co-response queue (0006)
+        Index("ix_calls_person_received", "person_id", "received_at"),  # repeat contacts (0007)
+        Index("ix_calls_case_id", "case_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -104,6 +106,11 @@ class Call(db.Model):
     # Other names for the same columns, as the queue and cases code call them.
     routed_to = synonym("route")
     routed_agency_id = synonym("route_agency_id")
+
+    # The person the call was about and the case it belongs to (cases/case_services.py
+    # is the only writer; migration 0007).
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"))
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"))
 
     source: Mapped[str] = mapped_column(String(8), nullable=False, default="form")
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))

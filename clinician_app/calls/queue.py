@@ -42,6 +42,7 @@ class QueueRow:
     target_minutes: int | None
     overdue: bool
     may_claim: bool
+    repeat_contact: bool = False  # the linked person has had repeated calls lately
 
     @property
     def waiting_text(self) -> str:
@@ -83,6 +84,9 @@ def load_queue(actor, now: datetime | None = None, limit: int = QUEUE_LIMIT) -> 
 
     now = now or utcnow()
     calls = list(db.session.execute(queue_statement(actor).limit(limit + 1)).unique().scalars())
+    from clinician_app.cases.repeat_contacts import repeat_contacts
+
+    repeats = repeat_contacts([call.person_id for call in calls[:limit]], now)  # one grouped query for the page
     rows = []
     for call in calls[:limit]:
         since = as_utc(call.flagged_at or call.received_at)
@@ -93,7 +97,7 @@ def load_queue(actor, now: datetime | None = None, limit: int = QUEUE_LIMIT) -> 
         claimable = (call.status == codes.STATUS_TRIAGED and call.assignee_id is None
                      and policy.has_permission(actor, Permission.CALLS_CLAIM) and may_claim(actor, call))
         rows.append(QueueRow(call=call, minutes_waiting=minutes, target_minutes=target, overdue=overdue,
-                             may_claim=claimable))
+                             may_claim=claimable, repeat_contact=call.person_id in repeats))
     return Queue(rows=rows, more=len(calls) > limit, generated_at=now)
 
 

@@ -91,9 +91,14 @@ def detail(call_id):
         encounters = cases_services.encounters_for_call(current_user, call)
         notes = cases_services.read_encounter_notes(current_user, encounters)
         db.session.commit()  # the audited note reads are kept
+    from clinician_app.cases.case_views import call_panel
+
+    person_panel = call_panel(current_user, call)
+    db.session.commit()  # the audited reads of the person and the response plan are kept
     prior = services.prior_calls_at(current_user, call.address, exclude_call_id=call.id)
     return render_template("calls/detail.html", call=call, clinical=clinical, prior=prior, codes=codes,
-                           encounters=encounters, encounter_notes=notes, encounter_codes=encounter_codes)
+                           encounters=encounters, encounter_notes=notes, encounter_codes=encounter_codes,
+                           person_panel=person_panel)
 
 
 from . import queue  # noqa: E402,F401  (the queue's pages register on this blueprint)

@@ -50,3 +50,31 @@ def label(codes: dict[str, str], code: str | None, missing: str = "") -> str:
     if not code:
         return missing
     return codes.get(code, code)
+
+
+# --- cases (episodes of care) --------------------------------------------------------
+
+CASE_OPEN = "open"
+CASE_CLOSED = "closed"
+CASE_STATUSES = {CASE_OPEN: "Open", CASE_CLOSED: "Closed"}
+
+# How an episode of care ended: codes reports count; no narrative.
+CASE_OUTCOMES = {
+    "stabilised": "Stabilised, no further need",
+    "connected": "Connected to ongoing services",
+    "transferred": "Transferred to another agency",
+    "declined": "Declined further contact",
+    "unable_to_reach": "Unable to reach",
+    "moved_away": "Moved out of the area",
+    "deceased": "Deceased",
+    "other": "Other",
+}
+
+# Response plans: written by a clinician, approved (or returned) by a supervisor;
+# approving a new plan supersedes the person's previous one.
+PLAN_PENDING = "pending"
+PLAN_APPROVED = "approved"
+PLAN_RETURNED = "returned"
+PLAN_SUPERSEDED = "superseded"
+PLAN_STATUSES = {PLAN_PENDING: "Awaiting approval", PLAN_APPROVED: "Approved",
+                 PLAN_RETURNED: "Returned for changes", PLAN_SUPERSEDED: "Superseded"}

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinician_app.core.timeutil import as_utc, utcnow
 from clinician_app.core.types import EncryptedField, UTCDateTime, encrypted_column, new_id
 from clinician_app.extensions import db
+
+from .codes import CASE_OPEN, PLAN_PENDING
 
 DISPOSITION_CODE_MAX = 40
 DISPOSITION_LABEL_MAX = 120
@@ -113,3 +115,88 @@ class CallClosure(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     closed_by = relationship("User", foreign_keys=[closed_by_id], lazy="joined")
+
+
+class Case(db.Model):
+    """An episode of care: one person, one agency, an assigned clinician, open
+    until closed with an outcome. A person may have several over time; calls
+    join a case through ``calls.case_id``."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_agency_status_opened", "agency_id", "status", "opened_at"),
+        Index("ix_cases_assignee_status", "assignee_id", "status"),
+        Index("ix_cases_person_status", "person_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), nullable=False)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), nullable=False)
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default=CASE_OPEN)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    opened_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    closed_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    person = relationship("Person", foreign_keys=[person_id], lazy="select")
+    assignee = relationship("User", foreign_keys=[assignee_id], lazy="select")
+    agency = relationship("Agency", foreign_keys=[agency_id], lazy="select")
+
+    @classmethod
+    def scope_clause(cls, user):
+        """Which cases ``user`` may list: their agency's, and any assigned to them
+        (a BHU clinician may hold a town's case). Matches policies.in_case_scope."""
+        return or_(cls.agency_id == user.agency_id, cls.assignee_id == user.id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CASE_OPEN
+
+    def __repr__(self) -> str:  # ids only: safe for logs
+        return f"<Case {self.id}>"
+
+
+RESPONSE_FIELD_MAX = 500
+RESPONSE_FIELDS = ("approach", "de_escalation", "contacts", "officer_safety")
+
+
+class ResponsePlan(db.Model):
+    """How responders should approach a repeat contact: four short, non-clinical
+    fields, the only part of the clinical side that dispatchers and officers see,
+    and only once a supervisor has approved it. Encrypted because "who to call"
+    and safety notes may name people."""
+
+    __tablename__ = "response_plans"
+    __table_args__ = (
+        Index("ix_response_plans_person_status", "person_id", "status"),
+        Index("ix_response_plans_agency_status", "agency_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), nullable=False)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default=PLAN_PENDING)
+    approach_enc: Mapped[bytes | None] = encrypted_column()
+    de_escalation_enc: Mapped[bytes | None] = encrypted_column()
+    contacts_enc: Mapped[bytes | None] = encrypted_column()
+    officer_safety_enc: Mapped[bytes | None] = encrypted_column()
+    written_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    approach = EncryptedField("approach")
+    de_escalation = EncryptedField("de_escalation")
+    contacts = EncryptedField("contacts")
+    officer_safety = EncryptedField("officer_safety")
+
+    written_by = relationship("User", foreign_keys=[written_by_id], lazy="select")
+    decided_by = relationship("User", foreign_keys=[decided_by_id], lazy="select")
+
+    def __repr__(self) -> str:
+        return f"<ResponsePlan {self.id}>"

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from clinician_app.calls import codes as call_codes
 from clinician_app.core.errors import ValidationError
+from clinician_app.core.forms import apply_service_errors
 from clinician_app.core.policy import Permission, requires
 from clinician_app.core.timeutil import to_local, utcnow
 from clinician_app.extensions import db
@@ -17,18 +18,6 @@ from .forms import CloseCallForm, DispositionForm, EncounterForm
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 
-def _apply_errors(form, exc: ValidationError) -> str | None:
-    """Put a service's field errors next to their fields (typed values stay);
-    return what has no field, for the summary."""
-    unplaced = []
-    for name, messages in exc.fields.items():
-        if name in form and form[name].type != "FieldList":  # a list's errors are per entry
-            form[name].errors = [*form[name].errors, *[m for m in messages if m not in form[name].errors]]
-        else:
-            unplaced.extend(messages)
-    if unplaced or not exc.fields:
-        return " ".join(unplaced) or exc.message
-    return None
 
 
 def _local_now():
@@ -51,7 +40,7 @@ def new_encounter(call_id):
             services.record_encounter(current_user, call.id, form.to_data())
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash(f"Encounter recorded. Call {call.incident_number} is closed.", "success")
@@ -74,7 +63,7 @@ def close_call(call_id):
             services.close_call_by_supervisor(current_user, call.id, form.reason.data or "")
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash(f"Call {call.incident_number} closed.", "success")
@@ -95,7 +84,7 @@ def dispositions():
                                              bool(form.counts_as_diversion.data))
         except ValidationError as exc:
             db.session.rollback()
-            error = _apply_errors(form, exc)
+            error = apply_service_errors(form, exc)
         else:
             db.session.commit()
             flash(f"Disposition “{added.label}” added.", "success")
@@ -121,3 +110,6 @@ def restore_disposition(disposition_id):
     db.session.commit()
     flash(f"“{disposition.label}” is offered again.", "success")
     return redirect(url_for("cases.dispositions"))
+
+
+from . import case_views  # noqa: E402,F401  (the case pages register on this blueprint)

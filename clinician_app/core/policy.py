@@ -61,6 +61,8 @@ class Permission(StrEnum):
     PERSONS_MERGE = "persons:merge"
     CASES_READ = "cases:read"
     CASES_WRITE = "cases:write"
+    CASES_ASSIGN = "cases:assign"  # reassign cases, the proactive-outreach list
+    RESPONSE_PLANS_APPROVE = "response_plans:approve"
     CASE_NOTES_READ = "case_notes:read"
     CASE_NOTES_WRITE = "case_notes:write"
     BREAK_GLASS = "break_glass:use"
@@ -101,7 +103,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLINICIAN: frozenset({P.SIGNED_IN} | _CLINICAL),
     Role.BHU_CLINICIAN: frozenset({P.SIGNED_IN} | _CLINICAL),
     Role.SUPERVISOR: frozenset(
-        {P.SIGNED_IN, P.CALLS_ASSIGN, P.ROSTER_EDIT, P.ROUTING_RULES_EDIT, P.PERSONS_MERGE, P.BREAK_GLASS_REVIEW,
+        {P.SIGNED_IN, P.CALLS_ASSIGN, P.CASES_ASSIGN, P.RESPONSE_PLANS_APPROVE,
+         P.ROSTER_EDIT, P.ROUTING_RULES_EDIT, P.PERSONS_MERGE, P.BREAK_GLASS_REVIEW,
          P.FOLLOWUPS_MANAGE, P.REPORTS_VIEW, P.REPORTS_ENGAGEMENT} | _CLINICAL
     ),
     Role.LIAISON: frozenset({P.SIGNED_IN, P.REFERRALS_SEND, P.REFERRALS_RECEIVE}),

@@ -59,3 +59,16 @@ def _none_yet(actor, person) -> list[LinkedItem]:
 # and cases domains replace them with their own kinds.
 register(LinkedKind("calls", "Calls", "No calls are linked to this person yet.", _none_yet))
 register(LinkedKind("cases", "Cases", "No cases are linked to this person yet.", _none_yet))
+
+
+# Flags other domains raise on the person page ("Repeat contact: 4 calls in 90
+# days"): each source is (acting user, person) -> short texts, no identifying data.
+_FLAG_SOURCES: dict[str, Callable[..., list[str]]] = {}
+
+
+def register_flag(key: str, source: Callable[..., list[str]]) -> None:
+    _FLAG_SOURCES[key] = source
+
+
+def flags_for(actor, person) -> list[str]:
+    return [text for source in _FLAG_SOURCES.values() for text in source(actor, person)]

@@ -315,6 +315,10 @@ def linked_records(actor, person: Person) -> list[tuple[links.LinkedKind, list[l
     return [(kind, kind.list_for(actor, person)) for kind in links.kinds()]
 
 
+def flags(actor, person: Person) -> list[str]:
+    return links.flags_for(actor, person)
+
+
 def merges_of(actor, person: Person) -> list[PersonMerge]:
     """Merges this record took part in, newest first (ids, codes and dates)."""
     policy.require(actor, Permission.PERSONS_READ)

@@ -83,6 +83,7 @@ def person(person_id):
         "person": record,
         "survivor": services.merged_into(record),
         "sections": services.linked_records(current_user, record),
+        "flags": services.flags(current_user, record),
         "merges": services.merges_of(current_user, record),
         "codes": [(CODED_LABELS[name], label(name, getattr(record, name))) for name in CODED_FIELDS],
         "age_band": age_band(record.date_of_birth, _today()),
