@@ -97,6 +97,18 @@ class AgencyForm(FlaskForm):
                            validators=[DataRequired("Choose a time zone from the list.")])
 
 
+    target_now_minutes = IntegerField("Target for 'now' calls (minutes)", default=15,
+                                      validators=[Optional(), NumberRange(1, 1440, "Choose between 1 and 1440 minutes.")])
+    target_same_day_minutes = IntegerField("Target for 'same day' calls (minutes)", default=480,
+                                           validators=[Optional(), NumberRange(1, 2880, "Choose between 1 and 2880 minutes.")])
+    target_follow_up_minutes = IntegerField("Target for 'follow-up' calls (minutes)", default=4320,
+                                            validators=[Optional(), NumberRange(1, 43200, "Choose between 1 and 43200 minutes.")])
+    repeat_contact_calls = IntegerField("Repeat contact: number of calls", default=3,
+                                        validators=[Optional(), NumberRange(2, 50, "Choose between 2 and 50 calls.")])
+    repeat_contact_days = IntegerField("Repeat contact: within days", default=90,
+                                       validators=[Optional(), NumberRange(7, 365, "Choose between 7 and 365 days.")])
+
+
 class NewAgencyForm(AgencyForm):
     kind = SelectField("Kind", choices=list(AGENCY_KINDS.items()), default="town")
 

@@ -210,6 +210,7 @@ def agencies():
 
 def _agency_values(form) -> dict:
     values = {"name": form.name.data, "code": form.code.data, "timezone": form.timezone.data}
+    values.update({name: form[name].data for name in agency_services.SETTING_RANGES if name in form})
     if "kind" in form:
         values["kind"] = form.kind.data
     return values

@@ -30,9 +30,39 @@ def _validate(data: dict) -> dict:
         errors["timezone"] = ["Choose a time zone from the list (for example America/New_York)."]
     if kind not in AGENCY_KINDS:
         errors["kind"] = ["Choose a kind of agency."]
+    settings = _validate_settings(data, errors)
     if errors:
         raise ValidationError("Please correct the highlighted fields.", fields=errors)
-    return {"name": name, "code": code, "timezone": tz, "kind": kind}
+    return {"name": name, "code": code, "timezone": tz, "kind": kind, **settings}
+
+
+# Working settings an admin tunes per agency: (lowest, highest, what the number means).
+SETTING_RANGES = {
+    "target_now_minutes": (1, 1440, "minutes"),
+    "target_same_day_minutes": (1, 2880, "minutes"),
+    "target_follow_up_minutes": (1, 43200, "minutes"),
+    "repeat_contact_calls": (2, 50, "calls"),
+    "repeat_contact_days": (7, 365, "days"),
+}
+
+
+def _validate_settings(data: dict, errors: dict) -> dict:
+    """Queue targets and the repeat-contact rule; absent values keep their defaults."""
+    settings = {}
+    for name, (low, high, unit) in SETTING_RANGES.items():
+        raw = data.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            errors[name] = [f"Enter a whole number of {unit}."]
+            continue
+        if not low <= value <= high:
+            errors[name] = [f"Choose between {low} and {high} {unit}."]
+            continue
+        settings[name] = value
+    return settings
 
 
 def _check_unique(values: dict, exclude_id: str | None = None) -> None:
