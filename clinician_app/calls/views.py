@@ -91,7 +91,7 @@ def detail(call_id):
         encounters = cases_services.encounters_for_call(current_user, call)
         notes = cases_services.read_encounter_notes(current_user, encounters)
         db.session.commit()  # the audited note reads are kept
-    from clinician_app.cases.case_views import call_panel
+    from clinician_app.cases.call_panel import call_panel
 
     person_panel = call_panel(current_user, call)
     db.session.commit()  # the audited reads of the person and the response plan are kept

@@ -1,6 +1,5 @@
 """Case pages (on the cases blueprint): link a call to a person, open or join a
-case, the case page and list, close and reassign, the outreach list, and the
-panel the call page shows about the person, the case and the response plan.
+case, the case page and list, close and reassign, and the outreach list.
 
 Names travel only in POST bodies, never in URLs; URLs carry opaque ids.
 """
@@ -10,7 +9,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinician_app.calls import codes as call_codes
-from clinician_app.core import audit
 from clinician_app.core.errors import Conflict, NotFound, ValidationError
 from clinician_app.core.forms import apply_service_errors
 from clinician_app.core.policy import Permission, has_permission, requires
@@ -20,37 +18,12 @@ from clinician_app.people import services as people_services
 
 from . import case_services, codes, response_plans
 from .case_forms import CaseFilterForm, CloseCaseForm, JoinCaseForm, LinkSearchForm, OpenCaseForm, ReassignCaseForm
-from .repeat_contacts import outreach_list, repeat_contact
+from .repeat_contacts import outreach_list
 from .views import bp
 
 
 def _today():
     return to_local(utcnow(), current_user.agency.timezone).date()
-
-
-# --- the call page's panel ---------------------------------------------------------------
-
-def call_panel(actor, call) -> dict:
-    """What the call page shows about the person and case. Dispatchers and officers
-    get the approved response plan only; clinical staff also get the person's name
-    (an audited read), the case and the repeat-contact flag. The caller commits."""
-    panel = {"plan": response_plans.approved_plan_for_call(actor, call), "person": None, "case": None,
-             "open_cases": [], "repeat": None, "can_link": False}
-    if has_permission(actor, Permission.PERSONS_READ) and has_permission(actor, Permission.CASES_READ):
-        from .policies import may_record_encounter
-
-        panel["can_link"] = has_permission(actor, Permission.CASES_WRITE) and may_record_encounter(actor, call)
-        if call.person_id:
-            person = db.session.get(people_services.Person, call.person_id)
-            if person is not None and person.agency_id == actor.agency_id:
-                audit.record("person.read", actor=actor, record_type="person", record_id=person.id,
-                             details={"view": "call"})
-                panel["person"] = person
-                panel["repeat"] = repeat_contact(person.id)
-                panel["open_cases"] = case_services.open_cases_of(actor, person.id)
-        if call.case_id:
-            panel["case"] = db.session.get(case_services.Case, call.case_id)
-    return panel
 
 
 # --- linking ---------------------------------------------------------------------------------
