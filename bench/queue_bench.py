@@ -2,7 +2,7 @@
 a minimal HTML page of the same app, and the SQL it costs per render.
 
     .venv/bin/python bench/queue_bench.py [--calls 100000] [--open-per-town 75] [--towns 4]
-        [--clients 4] [--seconds 5] [--rounds 3] [--workers 2] [--threads 4]
+        [--clients 4] [--seconds 5] [--rounds 3] [--min-samples 1000] [--workers 2] [--threads 4]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 What it does, all on this machine and cleaned up afterwards:
@@ -22,7 +22,9 @@ What it does, all on this machine and cleaned up afterwards:
 * a signed-in session (a server-side session row and a signed cookie, as sign-in
   makes them), gunicorn (gthread) on a free loopback port, and ``--clients``
   threads with keep-alive ``http.client`` connections taking turns over the
-  routes for ``--rounds`` rounds of ``--seconds`` each:
+  routes for ``--rounds`` rounds of ``--seconds`` each, after a warm-up per
+  route; a slow route runs on past ``--seconds`` until it has at least
+  ``--min-samples`` requests over all rounds (a p99 needs about 1,000):
 
   - ``GET /auth/account``: a minimal signed-in HTML page (same session check, one query);
   - ``GET /auth/login``: the public sign-in page, minimal HTML without a session;
@@ -242,7 +244,9 @@ def count_queries(app, user) -> dict:
     return {"rows": rows, "queries": len(statements), "status": status}
 
 
-def drive(port: int, path: str, cookie: str | None, clients: int, seconds: float) -> Result:
+def drive(port: int, path: str, cookie: str | None, clients: int, seconds: float, min_requests: int = 0) -> Result:
+    """``clients`` connections sending requests back to back for ``seconds``, and each
+    at least ``min_requests`` of them."""
     result = Result(path)
     lock = threading.Lock()
     stop_at = time.perf_counter() + seconds
@@ -253,7 +257,7 @@ def drive(port: int, path: str, cookie: str | None, clients: int, seconds: float
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         latencies, statuses = [], {}
         start.wait()
-        while time.perf_counter() < stop_at:
+        while time.perf_counter() < stop_at or len(latencies) < min_requests:
             began = time.perf_counter()
             try:
                 conn.request("GET", path, headers=headers)
@@ -291,6 +295,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent keep-alive clients (default 4)")
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per route and round (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds over the routes (default 3)")
+    parser.add_argument("--min-samples", type=int, default=1000,
+                        help="requests per route at least, over all rounds, for a meaningful p99 (default 1,000)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="PostgreSQL URL; a fresh schema is made in it")
@@ -311,9 +317,11 @@ def main() -> None:
         for _label, path, signed_in in ROUTES.values():
             drive(port, path, info["cookie"] if signed_in else None, args.clients, WARM_UP_SECONDS)
         results = {name: Result(name) for name in ROUTES}
+        per_client = -(-args.min_samples // (args.rounds * args.clients))  # each client's share per round
         for _ in range(args.rounds):  # rounds take turns, so other load on the machine hits every route alike
             for name, (_label, path, signed_in) in ROUTES.items():
-                results[name].merge(drive(port, path, info["cookie"] if signed_in else None, args.clients, args.seconds))
+                results[name].merge(drive(port, path, info["cookie"] if signed_in else None, args.clients,
+                                          args.seconds, per_client))
     finally:
         if process is not None:
             process.terminate()

@@ -220,3 +220,19 @@ def test_queue_costs_the_same_queries_for_3_rows_as_for_30(app, url, agencies, m
     assert len(large) == len(small), "\n".join(large)
     queue_selects = [s for s in large if "FROM calls" in s]
     assert len(queue_selects) == 1
+
+
+def test_queue_reads_no_encrypted_text(app, agencies, clinician_a, login_as, client):
+    """The narrative is clinical and the caution notes may name people: the queue
+    shows neither, so its SELECT fetches neither (only whether notes exist)."""
+    call = make_call(agencies["A"].id)
+    call.narrative, call.caution_notes = "Clinical narrative.", "Dog in the yard."
+    db.session.commit()
+    login_as(clinician_a)
+    statements = _count_queries(app, client, "/calls/queue/rows")
+    queue_select = next(s for s in statements if "FROM calls" in s)
+    selected = queue_select.split("FROM calls")[0]
+    assert "narrative_enc" not in queue_select
+    assert "caution_notes_enc IS NOT NULL" in selected and "calls.caution_notes_enc," not in selected
+    html = client.get("/calls/queue/rows").get_data(as_text=True)
+    assert "Caution notes" in html and "Dog in the yard" not in html
