@@ -70,6 +70,16 @@ class Config:
     API_IDEMPOTENCY_STALE_SECONDS = int(os.environ.get("API_IDEMPOTENCY_STALE_SECONDS", "120"))
     # How often an open co-response queue page asks for fresh rows.
     QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", "15"))
+    # The daily follow-up reminder's e-mail (counts and a link only, never PHI);
+    # without SMTP_HOST it is an in-app notification only.
+    SMTP_HOST = os.environ.get("SMTP_HOST") or None
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
+    SMTP_FROM = os.environ.get("SMTP_FROM", "clinician-app@localhost")
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS", True)
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_TIMEOUT_SECONDS = float(os.environ.get("SMTP_TIMEOUT_SECONDS", "10"))
+    APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://localhost:5000").rstrip("/")
 
 
 class DevelopmentConfig(Config):

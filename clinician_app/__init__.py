@@ -108,6 +108,10 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (triage_bp, roster_bp, notifications_bp):
         app.register_blueprint(bp)
 
+    from .followups.views import bp as followups_bp
+
+    app.register_blueprint(followups_bp)
+
     from .api import init_api
 
     init_api(app)
@@ -132,6 +136,9 @@ def _register_cli(app: Flask) -> None:
     from .cli import register
 
     register(app)
+    from .followups.cli import followups_cli
+
+    app.cli.add_command(followups_cli)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -85,7 +85,7 @@ def seed_demo() -> dict:
     db.session.flush()
     return {"users": result, "persons": seed_demo_persons(agencies), "calls": seed_demo_calls(),
             "api_clients": seed_demo_api_clients(agencies), "routing": seed_demo_routing(agencies),
-            "cases": seed_demo_cases(agencies)}
+            "cases": seed_demo_cases(agencies), "followups": seed_demo_followups(agencies)}
 
 
 # Each town's demo routing rules: (priority, acuities, department clinician on duty, route, outside service, why).
@@ -358,3 +358,39 @@ def seed_demo_cases(agencies: dict) -> int:
 
 def demo_users() -> list[User]:
     return list(db.session.execute(select(User).where(User.username.in_([u[0] for u in USERS]))).scalars())
+
+
+# Each town's follow-up templates: (name, trigger kind, trigger code, windows, purpose).
+DEMO_FOLLOWUP_TEMPLATES = [
+    ("After a high-risk call", "risk", "high", "24h,72h,7d", "Check in after the crisis: safety and supports"),
+    ("After an emergency department transport", "disposition", "voluntary_ed", "24h,7d",
+     "Check in after discharge: follow-up appointment made?"),
+]
+
+
+def seed_demo_followups(agencies: dict) -> int:
+    """Templates for every town, and one open follow-up on Casey Clinician's demo case
+    due later today, so My work has something to show (the browser test works it)."""
+    from datetime import timedelta
+
+    from clinician_app.cases.models import Case
+    from clinician_app.followups.models import Followup
+    from clinician_app.followups.services import ensure_template
+
+    for agency in agencies.values():
+        if agency.is_bhu:
+            continue
+        for name, kind, code, windows, purpose in DEMO_FOLLOWUP_TEMPLATES:
+            ensure_template(agency.id, name, kind, code, windows, purpose)
+    clinician = auth_services.find_user("clinician.chelmsford")
+    case = db.session.execute(select(Case).where(Case.assignee_id == clinician.id, Case.status == "open")
+                              .order_by(Case.opened_at)).scalars().first()
+    if case is not None and db.session.execute(select(Followup.id).where(Followup.case_id == case.id)).first() is None:
+        now = utcnow()
+        followup = Followup(agency_id=case.agency_id, case_id=case.id, assignee_id=clinician.id, window="custom",
+                            anchor_at=now - timedelta(hours=20), due_at=now + timedelta(hours=1), status="open",
+                            created_by_id=clinician.id, created_at=now)
+        followup.purpose = "Check in after the crisis: safety and supports"
+        db.session.add(followup)
+    db.session.flush()
+    return db.session.execute(select(func.count()).select_from(Followup)).scalar_one()

@@ -104,6 +104,17 @@ ACCESS: dict[str, frozenset[str]] = {
     "break_glass.request_access": CLINICAL,
     "break_glass.review_list": SUPERVISOR,
     "break_glass.review": SUPERVISOR,
+    # Follow-ups (who may close or reassign which one: tests/followups/).
+    "followups.my_work": CLINICAL,
+    "followups.detail": CLINICAL,
+    "followups.new": CLINICAL,
+    "followups.attempt": CLINICAL,
+    "followups.close": CLINICAL,
+    "followups.cancel": CLINICAL,
+    "followups.reassign": SUPERVISOR,
+    "followups.calendar": CLINICAL,
+    "followups.ics": CLINICAL,
+    "followups.templates": RULE_EDITORS,  # an agency setting without clinical content: supervisors and admins
 }
 
 # endpoints taking a record id: how to make one record in the signed-in user's
@@ -228,7 +239,16 @@ def _grant(user, other):
             {"grant_id": make_grant(user, make_case(other.agency_id)).id})
 
 
+def _followup(user, other):
+    from tests.followups.factories import followup_for
+
+    return {"followup_id": followup_for(user).id}, {"followup_id": followup_for(other).id}
+
+
 RECORD_FACTORIES: dict = {
+    "followups.new": _case,
+    **{ep: _followup for ep in ("followups.detail", "followups.attempt", "followups.close", "followups.cancel",
+                                "followups.reassign")},
     **{ep: _case for ep in ("cases.detail", "cases.close_case", "cases.reassign")},
     **{ep: _call for ep in ("cases.link_person", "cases.join_case")},
     "cases.response_plan": _person,

@@ -201,6 +201,10 @@ def record_encounter(actor, call_id: str, data: NewEncounter) -> Encounter:
     audit.record("encounter.create", actor=actor, record_type="encounter", record_id=encounter.id,
                  details={"call_id": call.id, "kind": encounter.kind, "disposition": encounter.disposition.code,
                           "charges": len(charges), "call_closed": True})
+    if call.case_id is not None:  # follow-up templates apply to calls that belong to a case
+        from clinician_app.followups.services import schedule_followups_for_encounter
+
+        schedule_followups_for_encounter(actor, encounter)
     return encounter
 
 

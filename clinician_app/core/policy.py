@@ -69,6 +69,7 @@ class Permission(StrEnum):
     BREAK_GLASS_REVIEW = "break_glass:review"
     FOLLOWUPS_WORK = "followups:work"
     FOLLOWUPS_MANAGE = "followups:manage"
+    FOLLOWUP_TEMPLATES_EDIT = "followup_templates:edit"  # an agency setting: no clinical content
     REFERRALS_SEND = "referrals:send"
     REFERRALS_RECEIVE = "referrals:receive"
     ENGAGEMENT_READ = "engagement:read"
@@ -105,7 +106,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: frozenset(
         {P.SIGNED_IN, P.CALLS_ASSIGN, P.CASES_ASSIGN, P.RESPONSE_PLANS_APPROVE,
          P.ROSTER_EDIT, P.ROUTING_RULES_EDIT, P.PERSONS_MERGE, P.BREAK_GLASS_REVIEW,
-         P.FOLLOWUPS_MANAGE, P.REPORTS_VIEW, P.REPORTS_ENGAGEMENT} | _CLINICAL
+         P.FOLLOWUPS_MANAGE, P.FOLLOWUP_TEMPLATES_EDIT, P.REPORTS_VIEW, P.REPORTS_ENGAGEMENT} | _CLINICAL
     ),
     Role.LIAISON: frozenset({P.SIGNED_IN, P.REFERRALS_SEND, P.REFERRALS_RECEIVE}),
     Role.ENGAGEMENT: frozenset(
@@ -114,7 +115,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUDITOR: frozenset({P.SIGNED_IN, P.AUDIT_READ, P.DISCLOSURES_READ}),
     Role.ADMIN: frozenset(
         {P.SIGNED_IN, P.ADMIN_USERS, P.ADMIN_AGENCIES, P.ADMIN_API_CLIENTS,
-         P.ADMIN_SETTINGS, P.ADMIN_KEYS, P.ROUTING_RULES_EDIT}
+         P.ADMIN_SETTINGS, P.ADMIN_KEYS, P.ROUTING_RULES_EDIT, P.FOLLOWUP_TEMPLATES_EDIT}
     ),
 }
 

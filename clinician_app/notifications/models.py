@@ -14,6 +14,8 @@ from clinician_app.extensions import db
 KINDS = {
     "call_assigned": "A call was assigned to you.",
     "call_reassigned_away": "A call you held was reassigned to someone else.",
+    "followups_due": "You have follow-ups due today or overdue.",
+    "followup_assigned": "A follow-up was assigned to you.",
 }
 
 

@@ -12,7 +12,8 @@ from . import services
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
-RECORD_LINKS = {"call": ("calls.detail", "call_id")}
+RECORD_LINKS = {"call": ("calls.detail", "call_id"), "followup": ("followups.detail", "followup_id"),
+                "followup_reminder": ("followups.my_work", None)}
 
 
 @bp.app_context_processor
@@ -39,6 +40,8 @@ def open_one(notification_id):
     endpoint, arg = RECORD_LINKS.get(note.record_type, (None, None))
     if endpoint is None:
         return redirect(url_for("notifications.index"), 303)
+    if arg is None:  # a link to a list, not to one record
+        return redirect(url_for(endpoint), 303)
     return redirect(url_for(endpoint, **{arg: note.record_id}), 303)
 
 

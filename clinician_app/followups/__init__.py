@@ -1,0 +1,1 @@
+"""Follow-ups: tasks after a crisis, their contact attempts, daily reminders and calendars."""
