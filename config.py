@@ -53,6 +53,9 @@ class Config:
         "Unauthorised use is prohibited and subject to criminal and civil penalties. By "
         "signing in you consent to this monitoring."
     )
+    # The daily reminder's local time when RQ schedules it (cron sets its own time).
+    REMINDER_LOCAL_TIME = os.environ.get("REMINDER_LOCAL_TIME", "07:00")
+    REMINDER_TIMEZONE = os.environ.get("REMINDER_TIMEZONE", "America/New_York")
     LOG_JSON = _bool("LOG_JSON", False)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # `keys rotate` waits this long after saving a new key, so running processes

@@ -31,3 +31,16 @@ def remind(at: str | None):
     click.echo(f"{len(run.sent)} reminded, {run.skipped} already reminded today, {len(run.failed)} e-mail failures")
     if run.failed:
         raise click.ClickException("some e-mails failed; run again to retry them")
+
+
+@followups_cli.command("schedule")
+def schedule():
+    """Put the next daily reminder on the RQ queue (needs REDIS_URL and `rq worker --with-scheduler`)."""
+    from .jobs import reminder_queue, schedule_next
+
+    try:
+        queue = reminder_queue()
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    job = schedule_next(queue)
+    click.echo(f"next reminder run scheduled: job {job.id} on queue {queue.name}")
