@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import Integer, String, Text, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Integer, String, Text, bindparam, insert, select, update
+from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column
 
 from clinician_app.extensions import db
 
@@ -78,6 +78,13 @@ class AuditHead(db.Model):
     last_mac: Mapped[str] = mapped_column(String(64), nullable=False, default=GENESIS_MAC)
 
 
+# Built once: every audit write runs these, and building them costs more than running them.
+_TAKE_HEAD = (update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + 1)
+              .returning(AuditHead.last_seq, AuditHead.last_mac))
+_INSERT_EVENT = insert(AuditEvent).values(
+    {c: bindparam(f"event_{c.key}", type_=c.type) for c in AuditEvent.__table__.columns}).cte("new_event")
+
+
 def compute_mac(key: bytes, prev_mac: str, canonical: bytes) -> str:
     return hmac.new(key, prev_mac.encode() + b"\n" + canonical, hashlib.sha256).hexdigest()
 
@@ -103,10 +110,7 @@ def record(
     session.flush()
     # Taking the head row first serialises writers (see module docstring).
     # One round trip: every other writer waits for this row until we commit.
-    head = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + 1)
-        .returning(AuditHead.last_seq, AuditHead.last_mac)
-    ).one_or_none()
+    head = session.execute(_TAKE_HEAD).one_or_none()
     if head is None:
         raise RuntimeError("audit_head row missing: run the migrations")
     seq, prev_mac = head
@@ -127,9 +131,20 @@ def record(
         prev_mac=prev_mac,
     )
     event.mac = compute_mac(_audit_key(), prev_mac, event.canonical())
-    session.add(event)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_mac=event.mac))
-    session.flush()
+    set_mac = update(AuditHead).where(AuditHead.id == 1).values(last_mac=event.mac)
+    if session.get_bind().dialect.name == "postgresql":
+        # The head row stays locked until commit, so every round trip from here
+        # on delays every other writer: the event and the head's new MAC go in
+        # one statement (a data-modifying CTE), and the event is attached as
+        # already stored rather than flushed.
+        session.execute(set_mac.add_cte(_INSERT_EVENT),
+                        {f"event_{c.key}": getattr(event, c.key) for c in AuditEvent.__table__.columns})
+        make_transient_to_detached(event)
+        session.add(event)
+    else:
+        session.add(event)
+        session.execute(set_mac)
+        session.flush()
     return event
 
 
