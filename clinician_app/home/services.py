@@ -65,7 +65,7 @@ def _auditor_panel(user: User) -> Panel:
             ("Failed sign-ins today", db.session.execute(events.where(
                 AuditEvent.occurred_at >= day_ago, AuditEvent.action == "auth.signin_failed")).scalar_one()),
         ],
-        links=[("Audit trail", "auditor.events")],
+        links=[("Audit trail", "auditor.events"), ("Accounting of disclosures", "referrals.accounting_lookup")],
     )
 
 
@@ -89,6 +89,16 @@ def _calls_panel(user: User, role: Role) -> Panel:
                  links=CALL_LINKS[role])
 
 
+def _liaison_panel(user: User) -> Panel:
+    """The referral inbox and outbox: counts only, never a summary."""
+    from clinician_app.referrals.reading import pending_count
+
+    title, intro, empty_title, empty_text = ROLE_INTROS[Role.LIAISON]
+    waiting = pending_count(user)
+    return Panel(role=Role.LIAISON, title=title, intro=intro, stats=[("Referrals awaiting your decision", waiting)],
+                 links=[("Referral inbox", "referrals.inbox"), ("Referral outbox", "referrals.outbox")])
+
+
 def home_panels(user: User) -> list[Panel]:
     panels = _role_panels(user)
     for panel in panels:  # a section not built into this deployment is not linked
@@ -104,6 +114,8 @@ def _role_panels(user: User) -> list[Panel]:
             panels.append(_admin_panel(user))
         elif role == Role.AUDITOR:
             panels.append(_auditor_panel(user))
+        elif role == Role.LIAISON:
+            panels.append(_liaison_panel(user))
         elif role in CALL_LINKS:
             panels.append(_calls_panel(user, role))
         elif role in ROLE_INTROS:
