@@ -96,9 +96,12 @@ def detail(call_id):
     person_panel = call_panel(current_user, call)
     db.session.commit()  # the audited reads of the person and the response plan are kept
     prior = services.prior_calls_at(current_user, call.address, exclude_call_id=call.id)
+    from clinician_app.engagement.places import call_panel as engagement_call_panel
+
+    engagement_panel = engagement_call_panel(current_user, call)
     return render_template("calls/detail.html", call=call, clinical=clinical, prior=prior, codes=codes,
                            encounters=encounters, encounter_notes=notes, encounter_codes=encounter_codes,
-                           person_panel=person_panel)
+                           person_panel=person_panel, engagement_panel=engagement_panel)
 
 
 from . import queue  # noqa: E402,F401  (the queue's pages register on this blueprint)
