@@ -46,7 +46,7 @@ from .schemas import CallStatus
 
 # What makes two posts "the same call": the structured fields. The narrative and
 # caution notes are encrypted and clinical; they are not decrypted to compare.
-MATERIAL_FIELDS = ("received_at", "address", "call_type", "caller_relation", "co_response", "urgency",
+MATERIAL_FIELDS = ("received_at", "address", "call_type", "caller_relation", "received_via", "co_response", "urgency",
                    "latitude", "longitude", "caution_weapon", "caution_violence", "caution_hazards")
 
 
@@ -138,6 +138,8 @@ def _differences(call: Call, data: NewCall) -> list[str]:
     stored["received_at"] = as_utc(stored["received_at"])
     if not values["co_response"]:
         values["urgency"] = stored["urgency"] = None
+    if values["received_via"] is None:  # a CAD that doesn't say how the call came in contradicts nothing
+        values["received_via"] = stored["received_via"]
     differing = [name for name in MATERIAL_FIELDS if values[name] != stored[name]]
     if set(values["indicators"]) != set(call.indicators):
         differing.append("indicators")

@@ -60,6 +60,8 @@ class CallCreate(StrictSchema):
     longitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
     call_type = _choice(codes.CALL_TYPES, required=True)
     caller_relation = _choice(codes.CALLER_RELATIONS, load_default="anonymous")
+    received_via = _choice(codes.RECEIVED_VIA, load_default=None, allow_none=True,
+                           metadata={"description": "How the call came in (911, business line, ...), if CAD knows."})
     indicators = fields.List(_choice(codes.INDICATORS), load_default=list, validate=validate.Length(max=len(codes.INDICATORS)),
                              metadata={"description": "Behavioral health indicators present."})
     cautions = fields.List(_choice(codes.CAUTIONS), load_default=list, validate=validate.Length(max=len(codes.CAUTIONS)),

@@ -72,6 +72,7 @@ def create_call(body, idempotency_key=None):
         longitude=body["longitude"],
         call_type=body["call_type"],
         caller_relation=body["caller_relation"],
+        received_via=body["received_via"],
         indicators=list(body["indicators"]),
         caution_weapon="weapon" in body["cautions"],
         caution_violence="violence" in body["cautions"],

@@ -45,6 +45,17 @@ CALLER_RELATIONS = {
     "anonymous": "Anonymous or unknown",
 }
 
+# How the call reached the department: the state's diversion program asks
+# whether a call came in on 911 or another way.
+RECEIVED_VIA = {
+    "911": "911 emergency line",
+    "business_line": "Business (non-emergency) line",
+    "walk_in": "Walk-in at the station",
+    "officer": "Officer-initiated",
+    "agency": "Another agency or service",
+    "other": "Other",
+}
+
 URGENCIES = {
     "now": "Now",
     "same_day": "Same day",

@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from . import services
-from .codes import CALL_TYPES, CALLER_RELATIONS, INDICATORS, STATUSES, URGENCIES
+from .codes import CALL_TYPES, CALLER_RELATIONS, INDICATORS, RECEIVED_VIA, STATUSES, URGENCIES
 from .models import ADDRESS_MAX, CAUTION_NOTES_MAX, INCIDENT_NUMBER_MAX, NARRATIVE_MAX
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -76,6 +76,9 @@ class CallForm(FlaskForm):
     caller_relation = SelectField(
         "Caller", choices=[("", "- Choose -"), *CALLER_RELATIONS.items()], validate_choice=False,
         validators=[InputRequired("Choose who called."), _one_of(CALLER_RELATIONS, "Choose who called.")])
+    received_via = SelectField(
+        "Came in by", choices=list(RECEIVED_VIA.items()), default="911", validate_choice=False,
+        validators=[InputRequired("Choose how the call came in."), _one_of(RECEIVED_VIA, "Choose how the call came in.")])
     co_response = BooleanField("Request co-response", default=True)
     urgency = RadioField("Urgency", choices=list(URGENCIES.items()), validate_choice=False)
     indicators = SelectMultipleField("Behavioral health indicators", choices=list(INDICATORS.items()), validate_choice=False)
@@ -122,6 +125,7 @@ class CallForm(FlaskForm):
             longitude=self.longitude.data or None,
             call_type=self.call_type.data or "",
             caller_relation=self.caller_relation.data or "",
+            received_via=self.received_via.data or None,
             indicators=list(self.indicators.data or []),
             caution_weapon=bool(self.caution_weapon.data),
             caution_violence=bool(self.caution_violence.data),

@@ -42,6 +42,7 @@ from .codes import (
     CALL_TYPES,
     CALLER_RELATIONS,
     INDICATORS,
+    RECEIVED_VIA,
     STATUS_FLAGGED,
     STATUS_RECORDED,
     STATUSES,
@@ -75,7 +76,8 @@ class NewCall:
     * ``received_at``: a timezone-aware datetime (any zone; stored in UTC).
     * ``address``: the location as typed; ``place_id`` an optional place record id;
       ``latitude``/``longitude`` both or neither (Decimal, float or numeric str).
-    * ``call_type``, ``caller_relation``: codes from ``calls.codes``.
+    * ``call_type``, ``caller_relation``: codes from ``calls.codes``; ``received_via``
+      a code from ``codes.RECEIVED_VIA`` or None when the source doesn't say.
     * ``indicators``: codes from ``codes.INDICATORS``.
     * ``caution_weapon``/``caution_violence``/``caution_hazards`` and ``caution_notes``:
       safety cautions, shown to officers and dispatchers.
@@ -92,6 +94,7 @@ class NewCall:
     address: str = ""
     call_type: str = ""
     caller_relation: str = ""
+    received_via: str | None = None
     indicators: list[str] = field(default_factory=list)
     caution_weapon: bool = False
     caution_violence: bool = False
@@ -254,6 +257,9 @@ def clean_new_call(data: NewCall, now: datetime) -> dict:
         errors["address"] = ["Enter the address or location."]
     call_type = code("call_type", CALL_TYPES, "Choose the call type.")
     caller_relation = code("caller_relation", CALLER_RELATIONS, "Choose who called.")
+    received_via = data.received_via or None
+    if received_via is not None and received_via not in RECEIVED_VIA:
+        errors["received_via"] = ["Choose how the call came in."]
 
     indicators = data.indicators or []
     if not isinstance(indicators, list | tuple | set) or any(i not in INDICATORS for i in indicators):
@@ -292,6 +298,7 @@ def clean_new_call(data: NewCall, now: datetime) -> dict:
         "longitude": longitude,
         "call_type": call_type,
         "caller_relation": caller_relation,
+        "received_via": received_via,
         "indicators": set(indicators),
         "caution_weapon": bool(data.caution_weapon),
         "caution_violence": bool(data.caution_violence),

@@ -164,7 +164,8 @@ def test_bad_tokens_get_401_with_a_bearer_challenge(client, agencies, make_token
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith('Bearer realm="clinician_app"')
     assert response.get_json()["error"]["code"] == "unauthorized"
-    assert db.session.execute(select(Call)).first() is None
+    # Scoped to the test's agency: PostgreSQL race tests commit calls of their own agencies.
+    assert db.session.execute(select(Call).where(Call.agency_id == agencies["A"].id)).first() is None
 
 
 def test_a_signed_in_user_without_a_token_gets_401(client, agencies, make_user, login_as):
@@ -322,3 +323,18 @@ def test_refused_requests_count_against_the_limit_too(limited_app, agencies, mak
     client = limited_app.test_client()
     statuses = [client.post("/api/v1/calls", json=call_body(), headers=bearer(reader)).status_code for _ in range(3)]
     assert statuses == [403, 403, 429]
+
+
+def test_how_the_call_came_in_is_optional_and_checked(client, agencies, make_token):
+    token = make_token(agencies["A"])
+    body = call_body(incident_number="RV-1", received_via="business_line")
+    told = _post(client, token, body)
+    assert told.status_code == 201, told.get_json()
+    assert db.session.get(Call, told.get_json()["id"]).received_via == "business_line"
+    untold = _post(client, token, call_body(incident_number="RV-2"))
+    assert db.session.get(Call, untold.get_json()["id"]).received_via is None
+    wrong = _post(client, token, call_body(incident_number="RV-3", received_via="pigeon"))
+    assert wrong.status_code == 422 and "received_via" in wrong.get_json()["error"]["fields"]
+    # A retry that leaves it out describes the same call, not a conflicting one.
+    retry = _post(client, token, {k: v for k, v in body.items() if k != "received_via"})
+    assert retry.status_code == 200 and retry.get_json()["id"] == told.get_json()["id"]

@@ -34,6 +34,7 @@ def form_data(token, **overrides):
         "longitude": "",
         "call_type": "suicidal_person",
         "caller_relation": "partner",
+        "received_via": "911",
         "co_response": "y",
         "urgency": "now",
         "indicators": ["suicidal", "intoxication"],
@@ -105,6 +106,7 @@ def test_valid_call_is_saved_and_lands_on_its_page(dispatch_client, csrf, dispat
     [call] = _calls()
     assert response.headers["Location"].endswith(f"/calls/{call.id}")
     assert (call.incident_number, call.agency_id, call.status, call.urgency) == ("25-01234", dispatcher.agency_id, "flagged", "now")
+    assert call.received_via == "911"
     assert call.indicators == ["suicidal", "intoxication"] and call.cautions == ["weapon"]
     assert call.narrative == NARRATIVE and call.caution_notes == CAUTION_NOTES
     page = dispatch_client.get(response.headers["Location"])
@@ -206,6 +208,7 @@ def test_the_same_incident_number_in_another_agency_is_fine(dispatch_client, csr
     ({"incident_number": "9" * 41}, "Use at most 40 characters."),
     ({"call_type": "robbery"}, "Choose the call type."),
     ({"caller_relation": "cousin"}, "Choose who called."),
+    ({"received_via": "pigeon"}, "Choose how the call came in."),
     ({"urgency": "eventually"}, "Choose how soon the co-responder is needed."),
     ({"indicators": ["mental_health", "telepathy"]}, "Choose indicators from the list."),
     ({"address": "x" * 201}, "Use at most 200 characters."),
@@ -395,3 +398,13 @@ def test_officer_home_links_to_the_calls(login_as, make_user, town, client):
     make_call(town.id)
     home = _html(client.get("/"))
     assert "Your agency&#39;s calls" in home and "Nothing to show yet" not in home
+
+
+def test_how_the_call_came_in_defaults_to_911_and_is_shown_on_the_call(dispatch_client, csrf):
+    form = _html(dispatch_client.get("/calls/new"))
+    assert '<option selected value="911">' in form or '<option value="911" selected>' in form
+    response = dispatch_client.post("/calls/new", data=form_data(_token(dispatch_client, csrf), received_via="walk_in"))
+    [call] = _calls()
+    assert call.received_via == "walk_in"
+    page = _html(dispatch_client.get(response.headers["Location"]))
+    assert "Came in by" in page and "Walk-in at the station" in page
