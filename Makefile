@@ -32,8 +32,7 @@ seed:
 
 serve:
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop). Sign in with a demo user above."
-	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --threads 4 --worker-class gthread --access-logfile - \
-		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(L)ss' wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:5000 --workers 2 wsgi:app
 
 # The whole suite: SQLite always; PostgreSQL too when TEST_DATABASE_URL is set.
 test: deps assets test-sqlite test-postgres

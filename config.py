@@ -83,6 +83,11 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
     SMTP_TIMEOUT_SECONDS = float(os.environ.get("SMTP_TIMEOUT_SECONDS", "10"))
     APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://localhost:5000").rstrip("/")
+    # Behind a reverse proxy (deploy/nginx.conf): how many proxies in front set
+    # X-Forwarded-For/-Proto/-Host. 0 (the default) trusts no such header, so a
+    # client can't fake its address; 1 behind one proxy. Rate limits and the audit
+    # trail then see the client's address, not the proxy's.
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 
 
 class DevelopmentConfig(Config):

@@ -28,19 +28,13 @@ Prints figures only: it asserts no timings (ARCHITECTURE.md, Tests).
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,75 +43,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from bench.loadgen import Result, drive, free_port, schema_url, server_env, start_server, stop_server  # noqa: E402
+
 DEFAULT_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-START_TIMEOUT = 30
 WARM_UP_SECONDS = 1.5
-
-# gthread runs requests on pool threads, and a cProfile.Profile sees only the
-# thread that enabled it: so each request thread gets its own, wrapped around
-# the WSGI app, and each is written out when the worker exits.
-PROFILE_CONFIG = '''
-import cProfile, os, threading
-
-profiles = {}
-
-def post_worker_init(worker):
-    inner = worker.wsgi
-
-    def profiled(environ, start_response):
-        profile = profiles.setdefault(threading.get_ident(), cProfile.Profile())
-        profile.enable()
-        try:
-            return list(inner(environ, start_response))
-        finally:
-            profile.disable()
-
-    worker.wsgi = profiled
-
-def worker_exit(server, worker):
-    for ident, profile in profiles.items():
-        profile.dump_stats(os.path.join(os.environ["BENCH_PROFILE_DIR"], f"worker-{worker.pid}-{ident}.prof"))
-'''
-
-
-@dataclass
-class Result:
-    route: str
-    latencies: list[float] = field(default_factory=list)
-    statuses: dict[int, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def count(self) -> int:
-        return len(self.latencies)
-
-    @property
-    def rate(self) -> float:
-        return self.count / self.seconds if self.seconds else 0.0
-
-    def merge(self, other: Result) -> None:
-        self.latencies += other.latencies
-        self.seconds += other.seconds
-        for status, count in other.statuses.items():
-            self.statuses[status] = self.statuses.get(status, 0) + count
-
-    def percentile(self, p: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def schema_url(base: str, schema: str, *extra_settings: str) -> str:
-    sep = "&" if "?" in base else "?"
-    options = "%20".join(f"-c{setting.replace('=', '%3D')}" for setting in (f"search_path={schema}", *extra_settings))
-    return f"{base}{sep}options={options}"
 
 
 def prepare(database_url: str, workdir: Path) -> str:
@@ -145,42 +74,6 @@ def prepare(database_url: str, workdir: Path) -> str:
     return token
 
 
-def start_server(args, database_url: str, workdir: Path, port: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CLINICIAN_KEYS_JSON", "CLINICIAN_KEK"}}
-    env.update({
-        "CLINICIAN_ENV": "development",
-        "DATABASE_URL": database_url,
-        "CLINICIAN_KEYS_FILE": str(workdir / "keys.json"),
-        "CLINICIAN_INSTANCE_DIR": str(workdir),
-        "API_RATELIMIT": "1000000 per minute",  # measured, not tripped
-        "PYTHONUNBUFFERED": "1",
-    })
-    command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(args.workers),
-               "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}", "--keep-alive", "30"]
-    if args.profile:
-        config = workdir / "profile_conf.py"
-        config.write_text(PROFILE_CONFIG)
-        env["BENCH_PROFILE_DIR"] = str(Path(args.profile).resolve())
-        Path(args.profile).mkdir(parents=True, exist_ok=True)
-        command += ["--config", str(config)]
-    log = open(workdir / "server.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {process.returncode}; see {workdir / 'server.log'}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit(f"the server did not answer within {START_TIMEOUT}s")
-
-
 def call_body(run: str, n: int) -> bytes:
     received = (datetime.now(UTC) - timedelta(minutes=3)).isoformat()
     return json.dumps({
@@ -197,62 +90,26 @@ def call_body(run: str, n: int) -> bytes:
     }).encode()
 
 
-def drive(port: int, route: str, token: str, clients: int, seconds: float, max_requests: int) -> Result:
-    """``clients`` keep-alive connections sending back to back until time or budget runs out."""
-    result = Result(route)
-    lock = threading.Lock()
-    budget = iter(range(max_requests))
+def request_for(route: str, token: str):
+    """The request function (bench/loadgen.py) for one of the routes."""
     run = secrets.token_hex(3).upper()
-    stop_at = time.perf_counter() + seconds
-    start = threading.Barrier(clients + 1)
+    auth = {"Authorization": f"Bearer {token}"}
 
-    def request(conn: http.client.HTTPConnection, n: int) -> int:
+    def request(conn, n):
         if route in ("ingest", "ingest_nokey"):
-            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            headers = {**auth, "Content-Type": "application/json"}
             if route == "ingest":
                 headers["Idempotency-Key"] = str(uuid.uuid4())
             conn.request("POST", "/api/v1/calls", body=call_body(run, n), headers=headers)
         elif route == "ping":
-            conn.request("GET", "/api/v1/ping", headers={"Authorization": f"Bearer {token}"})
+            conn.request("GET", "/api/v1/ping", headers=auth)
         else:
             conn.request("GET", "/healthz")
         response = conn.getresponse()
         response.read()
-        return response.status
+        return response
 
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        latencies, statuses = [], {}
-        start.wait()
-        while time.perf_counter() < stop_at:
-            with lock:
-                n = next(budget, None)
-            if n is None:
-                break
-            began = time.perf_counter()
-            try:
-                status = request(conn, n)
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                status = 0
-            latencies.append(time.perf_counter() - began)
-            statuses[status] = statuses.get(status, 0) + 1
-        conn.close()
-        with lock:
-            result.latencies.extend(latencies)
-            for status, count in statuses.items():
-                result.statuses[status] = result.statuses.get(status, 0) + count
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    result.seconds = time.perf_counter() - began
-    return result
+    return request
 
 
 def main() -> None:
@@ -282,20 +139,20 @@ def main() -> None:
         token = prepare(database_url, workdir)
         port = free_port()
         server_url = schema_url(args.database_url, schema, "synchronous_commit=off") if args.no_disk_wait else database_url
-        process = start_server(args, server_url, workdir, port)
+        process = start_server(server_env(server_url, workdir), workdir, port, workers=args.workers,
+                               threads=args.threads, profile=args.profile)
         routes = args.routes.split(",")
         for route in routes:
-            drive(port, route, token, args.clients, WARM_UP_SECONDS, args.max_requests)
+            drive(port, route, request_for(route, token), args.clients, WARM_UP_SECONDS, max_requests=args.max_requests)
         # Rounds take turns, so a burst of other load on the machine hits every route alike.
         results = {route: Result(route) for route in routes}
         for _ in range(args.rounds):
             for route in routes:
-                results[route].merge(drive(port, route, token, args.clients, args.seconds, args.max_requests))
+                results[route].merge(drive(port, route, request_for(route, token), args.clients, args.seconds,
+                                           max_requests=args.max_requests))
         results = list(results.values())
     finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=30)
+        stop_server(process)
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()

@@ -38,18 +38,15 @@ from __future__ import annotations
 
 import argparse
 import contextvars
-import http.client
 import os
 import random
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 from flask.globals import _cv_app  # noqa: E402
 from sqlalchemy import create_engine, event, insert, text  # noqa: E402
 
-from bench.cad_ingest_bench import Result, free_port, schema_url, start_server  # noqa: E402
+from bench.loadgen import Result, drive, free_port, get, schema_url, server_env, start_server, stop_server  # noqa: E402
 
 DEFAULT_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 WARM_UP_SECONDS = 1.5
@@ -244,49 +241,6 @@ def count_queries(app, user) -> dict:
     return {"rows": rows, "queries": len(statements), "status": status}
 
 
-def drive(port: int, path: str, cookie: str | None, clients: int, seconds: float, min_requests: int = 0) -> Result:
-    """``clients`` connections sending requests back to back for ``seconds``, and each
-    at least ``min_requests`` of them."""
-    result = Result(path)
-    lock = threading.Lock()
-    stop_at = time.perf_counter() + seconds
-    start = threading.Barrier(clients + 1)
-    headers = {"Cookie": cookie} if cookie else {}
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        latencies, statuses = [], {}
-        start.wait()
-        while time.perf_counter() < stop_at or len(latencies) < min_requests:
-            began = time.perf_counter()
-            try:
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                status = 0
-            latencies.append(time.perf_counter() - began)
-            statuses[status] = statuses.get(status, 0) + 1
-        conn.close()
-        with lock:
-            result.latencies.extend(latencies)
-            for status, count in statuses.items():
-                result.statuses[status] = result.statuses.get(status, 0) + count
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    result.seconds = time.perf_counter() - began
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=100_000, help="calls in the table (default 100,000)")
@@ -312,20 +266,22 @@ def main() -> None:
     try:
         info = prepare(database_url, workdir, args)
         port = free_port()
-        process = start_server(SimpleNamespace(workers=args.workers, threads=args.threads, profile=None),
-                               database_url, workdir, port)
-        for _label, path, signed_in in ROUTES.values():
-            drive(port, path, info["cookie"] if signed_in else None, args.clients, WARM_UP_SECONDS)
+        process = start_server(server_env(database_url, workdir), workdir, port, workers=args.workers,
+                               threads=args.threads)
+
+        def request(path, signed_in):
+            return get(path, {"Cookie": info["cookie"]} if signed_in else None)
+
+        for name, (_label, path, signed_in) in ROUTES.items():
+            drive(port, name, request(path, signed_in), args.clients, WARM_UP_SECONDS)
         results = {name: Result(name) for name in ROUTES}
         per_client = -(-args.min_samples // (args.rounds * args.clients))  # each client's share per round
         for _ in range(args.rounds):  # rounds take turns, so other load on the machine hits every route alike
             for name, (_label, path, signed_in) in ROUTES.items():
-                results[name].merge(drive(port, path, info["cookie"] if signed_in else None, args.clients,
-                                          args.seconds, per_client))
+                results[name].merge(drive(port, name, request(path, signed_in), args.clients, args.seconds,
+                                          min_requests=per_client))
     finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=30)
+        stop_server(process)
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()

@@ -23,6 +23,10 @@ def register(app: Flask) -> None:
     from .keys_cli import keys_cli
 
     app.cli.add_command(keys_cli)
+    from .ops.cli import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("init-db")

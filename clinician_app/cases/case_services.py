@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload, load_only
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import defer, joinedload, lazyload, load_only
 
 from clinician_app.auth.models import User, UserRole
 from clinician_app.calls.models import Call
@@ -297,6 +297,13 @@ class Caution:
     notes: str | None
 
 
+# A case page reads and shows a bounded amount whatever the case's history: the
+# newest timeline entries (older notes are on the notes page) and the newest
+# calls with safety cautions.
+TIMELINE_LIMIT = 50
+CAUTIONS_LIMIT = 50
+
+
 @dataclass
 class CasePage:
     case: Case
@@ -305,32 +312,40 @@ class CasePage:
     items: list[timeline.TimelineItem]
     repeat: RepeatContact | None
     grant_id: str | None = None  # reached through break-the-glass
+    more_items: bool = False  # the timeline has entries older than those shown
+    more_cautions: bool = False  # more calls with cautions than those shown
 
 
 def case_page(actor, case_id: str) -> CasePage:
-    """The case, its person, the safety cautions from all the person's calls (most
+    """The case, its person, the safety cautions from the person's calls (most
     recent first), and the timeline. Reading it is audited (case.read, person.read)."""
     case, grant_id = get_case(actor, case_id)
     person = db.session.get(Person, case.person_id)
     audit.record("person.read", actor=actor, record_type="person", record_id=person.id, details={"view": "case"})
     calls = db.session.execute(
-        policy.visible(select(Call), actor, Call).where(Call.person_id == person.id)
+        policy.visible(select(Call), actor, Call).where(
+            Call.person_id == person.id,
+            or_(Call.caution_weapon, Call.caution_violence, Call.caution_hazards, Call.caution_notes_enc.is_not(None)))
         .options(defer(Call.narrative_enc))  # clinical, and not shown here
-        .order_by(Call.received_at.desc())).scalars().all()
+        .order_by(Call.received_at.desc()).limit(CAUTIONS_LIMIT + 1)).scalars().all()
     cautions = [Caution(call.id, call.incident_number, call.received_at, call.cautions,
                         call.caution_notes if call.caution_notes_enc is not None else None)
-                for call in calls if call.has_cautions]
-    return CasePage(case=case, person=person, cautions=cautions, items=timeline.items_for(case, actor),
-                    repeat=repeat_contacts([person.id]).get(person.id), grant_id=grant_id)
+                for call in calls[:CAUTIONS_LIMIT] if call.has_cautions]
+    items, more_items = timeline.recent_items(case, actor, TIMELINE_LIMIT)
+    return CasePage(case=case, person=person, cautions=cautions, items=items,
+                    repeat=repeat_contacts([person.id]).get(person.id), grant_id=grant_id,
+                    more_items=more_items, more_cautions=len(calls) > CAUTIONS_LIMIT)
 
 
-def _calls_in_case(case: Case, actor) -> list[Call]:
+def _calls_in_case(case: Case, actor, limit: int | None = None) -> list[Call]:
     stmt = (policy.visible(select(Call), actor, Call).where(Call.case_id == case.id)
-            .options(defer(Call.narrative_enc), defer(Call.caution_notes_enc)))
+            .options(load_only(Call.id, Call.incident_number, Call.call_type, Call.status, Call.received_at),
+                     lazyload(Call.agency))  # what the timeline shows, nothing more
+            .order_by(Call.received_at.desc()).limit(limit))
     return list(db.session.execute(stmt).scalars())
 
 
-def _call_items(case, actor) -> list[timeline.TimelineItem]:
+def _call_items(case, actor, limit: int | None = None) -> list[timeline.TimelineItem]:
     from flask import url_for
 
     from clinician_app.calls import codes as call_codes
@@ -338,10 +353,10 @@ def _call_items(case, actor) -> list[timeline.TimelineItem]:
     return [timeline.TimelineItem(at=call.received_at, kind="call", url=url_for("calls.detail", call_id=call.id),
                                   title=f"Call {call.incident_number}: {call_codes.label(call_codes.CALL_TYPES, call.call_type)}",
                                   summary=call_codes.label(call_codes.STATUSES, call.status))
-            for call in _calls_in_case(case, actor)]
+            for call in _calls_in_case(case, actor, limit)]
 
 
-def _triage_items(case, actor) -> list[timeline.TimelineItem]:
+def _triage_items(case, actor, limit: int | None = None) -> list[timeline.TimelineItem]:
     from flask import url_for
 
     from clinician_app.triage import codes as triage_codes
@@ -352,7 +367,9 @@ def _triage_items(case, actor) -> list[timeline.TimelineItem]:
     stmt = (select(Triage, Call.incident_number).join(Call, Call.id == Triage.call_id)
             .where(Call.case_id == case.id)
             .options(load_only(Triage.id, Triage.call_id, Triage.risk_level, Triage.acuity, Triage.route,
-                               Triage.outside_service, Triage.created_at)))
+                               Triage.outside_service, Triage.created_at),
+                     lazyload(Triage.created_by))  # not shown: no join, no roles query
+            .order_by(Triage.created_at.desc()).limit(limit))
     stmt = policy.visible(stmt, actor, Call)
     return [timeline.TimelineItem(
         at=t.created_at, kind="triage", url=url_for("calls.detail", call_id=t.call_id),
@@ -361,7 +378,7 @@ def _triage_items(case, actor) -> list[timeline.TimelineItem]:
         for t, number in db.session.execute(stmt)]
 
 
-def _encounter_items(case, actor) -> list[timeline.TimelineItem]:
+def _encounter_items(case, actor, limit: int | None = None) -> list[timeline.TimelineItem]:
     from flask import url_for
 
     from .codes import ENCOUNTER_KINDS
@@ -369,7 +386,8 @@ def _encounter_items(case, actor) -> list[timeline.TimelineItem]:
 
     stmt = (select(Encounter.id, Encounter.call_id, Encounter.kind, Encounter.started_at, Disposition.label)
             .join(Disposition, Disposition.id == Encounter.disposition_id)
-            .join(Call, Call.id == Encounter.call_id).where(Call.case_id == case.id))
+            .join(Call, Call.id == Encounter.call_id).where(Call.case_id == case.id)
+            .order_by(Encounter.started_at.desc()).limit(limit))
     stmt = policy.visible(stmt, actor, Call)
     return [timeline.TimelineItem(at=started, kind="encounter", url=url_for("calls.detail", call_id=call_id),
                                   title=f"Encounter: {ENCOUNTER_KINDS.get(kind, kind)}", summary=label)

@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinician_app.calls import codes as call_codes
+from clinician_app.core.database import commit_keeping_loaded
 from clinician_app.core.errors import Conflict, NotFound, ValidationError
 from clinician_app.core.forms import apply_service_errors
 from clinician_app.core.policy import Permission, has_permission, requires
@@ -131,7 +132,9 @@ def open_case():
 def detail(case_id):
     page = case_services.case_page(current_user, case_id)
     plans = response_plans.plans_for(current_user, page.person.id) if page.grant_id is None else []
-    db.session.commit()  # the audited reads are kept
+    # The audited reads are kept; what was read stays loaded for the page (a plain
+    # commit would make the template load the user, case and person again).
+    commit_keeping_loaded(db.session)
     return render_template("cases/detail.html", page=page, case=page.case, person=page.person, plans=plans,
                            codes=codes, call_codes=call_codes)
 

@@ -49,7 +49,10 @@ class Disposition(db.Model):
 
 class Encounter(db.Model):
     __tablename__ = "encounters"
-    __table_args__ = (Index("ix_encounters_call_started", "call_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_encounters_call_started", "call_id", "started_at"),
+        Index("ix_encounters_started", "started_at"),  # reports over every agency (0012)
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), nullable=False)

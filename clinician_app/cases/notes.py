@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, defer, joinedload
 
+from clinician_app.auth.models import User
 from clinician_app.calls.services import has_control_characters
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import NotFound, PermissionDenied, ValidationError
@@ -90,17 +92,20 @@ def _readable(actor, note: CaseNote, case: Case, via_grant: bool) -> bool:
     return policies.may_read_note(actor, note, case, grant_active=via_grant)
 
 
-def list_notes(actor, case: Case, via_grant: bool = False) -> list[NoteRow]:
-    """The case's notes, newest first, each with its addenda count: no bodies, no reads."""
+def list_notes(actor, case: Case, via_grant: bool = False, limit: int | None = None) -> list[NoteRow]:
+    """The case's notes (the newest ``limit`` if given), newest first, each with its
+    addenda count: no bodies (not even fetched), no reads. One query, whatever the
+    number of notes and addenda."""
+    addendum = aliased(CaseNote)
+    addenda = (select(func.count(addendum.id)).where(addendum.addendum_to_id == CaseNote.id)
+               .correlate(CaseNote).scalar_subquery())
     rows = db.session.execute(
-        select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.created_at.desc())
-    ).scalars().all()
-    counts: dict[str, int] = {}
-    for note in rows:
-        if note.addendum_to_id:
-            counts[note.addendum_to_id] = counts.get(note.addendum_to_id, 0) + 1
-    return [NoteRow(n, _readable(actor, n, case, via_grant), counts.get(n.id, 0))
-            for n in rows if not n.is_addendum]
+        select(CaseNote, addenda).where(CaseNote.case_id == case.id, CaseNote.addendum_to_id.is_(None))
+        # The author's name is shown, not their roles: those load only if asked for.
+        .options(defer(CaseNote.body_enc), joinedload(CaseNote.author).lazyload(User.role_rows))
+        .order_by(CaseNote.created_at.desc()).limit(limit)
+    ).all()
+    return [NoteRow(note, _readable(actor, note, case, via_grant), count) for note, count in rows]
 
 
 def _audit_read(actor, note: CaseNote, grant_id: str | None) -> None:
@@ -234,12 +239,12 @@ def part2_bodies_for(person) -> list[str]:
     return [n.body for n in notes]
 
 
-def _timeline(case, actor) -> list[timeline.TimelineItem]:
+def _timeline(case, actor, limit: int | None = None) -> list[timeline.TimelineItem]:
     if not policy.has_permission(actor, Permission.CASE_NOTES_READ):
         return []
     via_grant = not policies.in_case_scope(actor, case) and break_glass.active_grant(actor, case.id) is not None
     items = []
-    for row in list_notes(actor, case, via_grant=via_grant):
+    for row in list_notes(actor, case, via_grant=via_grant, limit=limit):
         note = row.note
         title = f"{NOTE_KINDS.get(note.kind, note.kind)} note by {note.author.display_name}"
         if note.is_part2:

@@ -16,6 +16,7 @@ No Flask or domain imports here: it only knows the contract.
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,13 +32,20 @@ class TimelineItem:
     summary: str | None = None  # a short line under the title, already safe to show
 
 
-Source = Callable[..., list[TimelineItem]]  # (case, actor) -> items
+Source = Callable[..., list[TimelineItem]]  # (case, actor) -> items; (case, actor, limit=n) if it takes a limit
 _SOURCES: dict[str, Source] = {}
+_TAKES_LIMIT: dict[str, bool] = {}
 
 
 def register(key: str, source: Source) -> None:
-    """Add (or replace) the source named ``key``."""
+    """Add (or replace) the source named ``key``. A source that accepts a ``limit``
+    keyword returns at most that many items, the newest, so a page of a case with
+    years of history reads a bounded number of rows."""
     _SOURCES[key] = source
+    try:
+        _TAKES_LIMIT[key] = "limit" in inspect.signature(source).parameters
+    except (TypeError, ValueError):
+        _TAKES_LIMIT[key] = False
 
 
 def sources() -> dict[str, Source]:
@@ -49,3 +57,14 @@ def items_for(case, actor) -> list[TimelineItem]:
     items = [item for source in _SOURCES.values() for item in source(case, actor)]
     items.sort(key=lambda item: item.at, reverse=True)
     return items
+
+
+def recent_items(case, actor, limit: int) -> tuple[list[TimelineItem], bool]:
+    """The newest ``limit`` items of every source together, newest first, and whether
+    there are older ones. Each source that takes a limit is asked for ``limit + 1``:
+    the newest ``limit`` overall are among them, and one more says there is more."""
+    items = []
+    for key, source in list(_SOURCES.items()):
+        items.extend(source(case, actor, limit=limit + 1) if _TAKES_LIMIT.get(key) else source(case, actor))
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:limit], len(items) > limit

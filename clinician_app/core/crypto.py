@@ -398,6 +398,21 @@ class KeyRing:
         data = self.decrypt_bytes(token, table=table, column=column, row_id=row_id)
         return self.encrypt_bytes(data, table=table, column=column, row_id=row_id)
 
+    # -- keys for other purposes -------------------------------------------------------
+    def purpose_key(self, purpose: str, *, key_id: str | None = None) -> tuple[str, bytes]:
+        """(data key id, 32-byte key) for a use other than field encryption, such as
+        encrypting a backup file: HKDF(data key, info="purpose:<purpose>"). The ":" keeps
+        it apart from every column subkey ("table.column"), and the key id (the active
+        data key unless given) is stored beside what it protects, so that the key is
+        found again while the data key stays in the ring."""
+        if not isinstance(purpose, str) or not re.fullmatch(r"[A-Za-z0-9_.:-]{1,120}", purpose):
+            raise ValueError("purpose must be a short [A-Za-z0-9_.:-] name")
+        key_id = key_id or self._active[DATA]
+        key = self._keys[DATA].get(key_id)
+        if key is None:
+            raise MissingKeyError(f"no data key {key_id!r} in the key ring")
+        return key_id, _subkey(key.raw, f"purpose:{purpose}")
+
     # -- rotation ---------------------------------------------------------------------
     def _add(self, role: str) -> str:
         key = _new_key(self._kek, role, self._keys[role])

@@ -72,8 +72,12 @@ class Permission(StrEnum):
     FOLLOWUP_TEMPLATES_EDIT = "followup_templates:edit"  # an agency setting: no clinical content
     REFERRALS_SEND = "referrals:send"
     REFERRALS_RECEIVE = "referrals:receive"
+    SERVICE_DIRECTORY_EDIT = "service_directory:edit"  # regional directory of services: no clinical content
     ENGAGEMENT_READ = "engagement:read"
     ENGAGEMENT_WRITE = "engagement:write"
+    # Events, partnerships, posts, youth programs and the places registry: the
+    # engagement role; officers record community visits (ENGAGEMENT_WRITE) only.
+    ENGAGEMENT_MANAGE = "engagement:manage"
     REPORTS_VIEW = "reports:view"
     REPORTS_ENGAGEMENT = "reports:engagement"
     AUDIT_READ = "audit:read"
@@ -106,16 +110,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: frozenset(
         {P.SIGNED_IN, P.CALLS_ASSIGN, P.CASES_ASSIGN, P.RESPONSE_PLANS_APPROVE,
          P.ROSTER_EDIT, P.ROUTING_RULES_EDIT, P.PERSONS_MERGE, P.BREAK_GLASS_REVIEW,
-         P.FOLLOWUPS_MANAGE, P.FOLLOWUP_TEMPLATES_EDIT, P.REPORTS_VIEW, P.REPORTS_ENGAGEMENT} | _CLINICAL
+         P.FOLLOWUPS_MANAGE, P.FOLLOWUP_TEMPLATES_EDIT, P.REPORTS_VIEW, P.REPORTS_ENGAGEMENT,
+         P.REFERRALS_RECEIVE, P.SERVICE_DIRECTORY_EDIT} | _CLINICAL
     ),
     Role.LIAISON: frozenset({P.SIGNED_IN, P.REFERRALS_SEND, P.REFERRALS_RECEIVE}),
     Role.ENGAGEMENT: frozenset(
-        {P.SIGNED_IN, P.ENGAGEMENT_READ, P.ENGAGEMENT_WRITE, P.REPORTS_ENGAGEMENT}
+        {P.SIGNED_IN, P.ENGAGEMENT_READ, P.ENGAGEMENT_WRITE, P.ENGAGEMENT_MANAGE, P.REPORTS_ENGAGEMENT}
     ),
     Role.AUDITOR: frozenset({P.SIGNED_IN, P.AUDIT_READ, P.DISCLOSURES_READ}),
     Role.ADMIN: frozenset(
         {P.SIGNED_IN, P.ADMIN_USERS, P.ADMIN_AGENCIES, P.ADMIN_API_CLIENTS,
-         P.ADMIN_SETTINGS, P.ADMIN_KEYS, P.ROUTING_RULES_EDIT, P.FOLLOWUP_TEMPLATES_EDIT}
+         P.ADMIN_SETTINGS, P.ADMIN_KEYS, P.ROUTING_RULES_EDIT, P.FOLLOWUP_TEMPLATES_EDIT,
+         P.SERVICE_DIRECTORY_EDIT}
     ),
 }
 

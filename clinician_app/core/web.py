@@ -21,6 +21,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from .errors import DomainError
+from .logging import user_id_of
 from .policy import endpoint_declaration
 
 log = logging.getLogger("clinician_app.request")
@@ -124,7 +125,7 @@ def log_request(response):
             "path": request.path,  # paths carry opaque ids only; query strings are never logged
             "status": response.status_code,
             "duration_ms": duration_ms,
-            "user_id": getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None,
+            "user_id": user_id_of(user),  # no query, though the commit expired the user
             "api_client_id": g.get("api_client_id"),
         },
     )

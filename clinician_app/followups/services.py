@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload, load_only
 
 from clinician_app.auth.models import User
 from clinician_app.calls.models import Call
@@ -586,7 +587,7 @@ def ensure_template(agency_id: str, name: str, trigger_kind: str, trigger_code: 
 
 # --- the case page's timeline ---------------------------------------------------------------
 
-def _timeline(case, actor) -> list[timeline.TimelineItem]:
+def _timeline(case, actor, limit: int | None = None) -> list[timeline.TimelineItem]:
     if not policy.has_permission(actor, Permission.FOLLOWUPS_WORK):
         return []
     if not (actor.agency_id == case.agency_id or case.assignee_id == actor.id):
@@ -595,7 +596,11 @@ def _timeline(case, actor) -> list[timeline.TimelineItem]:
 
     from .codes import STATUSES
 
-    rows = db.session.execute(select(Followup).where(Followup.case_id == case.id)).unique().scalars()
+    rows = db.session.execute(select(Followup).where(Followup.case_id == case.id)
+                              .options(load_only(Followup.id, Followup.status, Followup.done_within_window,
+                                                 Followup.due_at, Followup.window),
+                                       lazyload(Followup.assignee))  # what the timeline shows, nothing more
+                              .order_by(Followup.due_at.desc()).limit(limit)).unique().scalars()
     items = []
     for f in rows:
         summary = STATUSES.get(f.status, f.status)

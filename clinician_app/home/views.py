@@ -1,9 +1,8 @@
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
-from sqlalchemy import text
 
 from clinician_app.core.policy import Permission, public, requires
-from clinician_app.extensions import db
+from clinician_app.ops import readiness
 
 from . import services
 
@@ -25,9 +24,12 @@ def healthz():
 @bp.route("/readyz")
 @public
 def readyz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means not ready; no detail leaves
-        db.session.rollback()
-        return jsonify(status="unavailable", database="down"), 503
-    return jsonify(status="ok", database="ok", keys="loaded")
+    """Ready for traffic: the database answers, the keys encrypt and decrypt, and
+    Redis answers when one is configured. A load balancer takes a server whose
+    answer is 503 out of rotation; the reply names only which part is down."""
+    checks = {"database": readiness.database_ready(), "keys": readiness.keys_ready()}
+    if current_app.config.get("REDIS_URL"):
+        checks["redis"] = readiness.redis_ready(current_app.config["REDIS_URL"])
+    ready = all(checks.values())
+    body = {name: ("ok" if ok else "down") for name, ok in checks.items()}
+    return jsonify(status="ok" if ready else "unavailable", **body), (200 if ready else 503)

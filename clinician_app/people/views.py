@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from clinician_app.core.database import commit_keeping_loaded
 from clinician_app.core.errors import ValidationError
 from clinician_app.core.forms import apply_service_errors
 from clinician_app.core.policy import Permission, requires
@@ -35,7 +36,9 @@ def search():
     matches = None
     if form.validate_on_submit():
         matches = services.find_matches(current_user, form.first_name.data, form.last_name.data, form.date_of_birth.data)
-        db.session.commit()  # the lookup and the reads it showed are audited
+        # The lookup and the reads it showed are audited; the matches stay loaded for
+        # the page (a plain commit would have it load each of them again).
+        commit_keeping_loaded(db.session)
     status = 400 if form.errors else 200
     return render_template("people/search.html", form=form, matches=matches), status
 

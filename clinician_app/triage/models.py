@@ -24,7 +24,10 @@ class Triage(db.Model):
     only through ``triage.services.read_triage``, which audits the read."""
 
     __tablename__ = "triages"
-    __table_args__ = (Index("ix_triages_call_created", "call_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_triages_call_created", "call_id", "created_at"),
+        Index("ix_triages_created", "created_at"),  # reports over every agency (0012)
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), nullable=False)

@@ -1,0 +1,1 @@
+"""Operations: readiness checks, encrypted backups and their restore."""
