@@ -15,6 +15,11 @@ def create_app(config_name: str = "development", **overrides) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(CONFIGS[config_name])
     app.config.update(overrides)
+    if app.config.get("TRUSTED_PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _load_keys(app)
     from .core.logging import configure_logging
@@ -111,6 +116,18 @@ def _register_blueprints(app: Flask) -> None:
     from .followups.views import bp as followups_bp
 
     app.register_blueprint(followups_bp)
+
+    from .referrals.views import bp as referrals_bp
+
+    app.register_blueprint(referrals_bp)
+
+    from .engagement.views import bp as engagement_bp
+
+    app.register_blueprint(engagement_bp)
+
+    from .reports.views import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
 
     from .api import init_api
 

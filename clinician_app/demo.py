@@ -85,7 +85,9 @@ def seed_demo() -> dict:
     db.session.flush()
     return {"users": result, "persons": seed_demo_persons(agencies), "calls": seed_demo_calls(),
             "api_clients": seed_demo_api_clients(agencies), "routing": seed_demo_routing(agencies),
-            "cases": seed_demo_cases(agencies), "followups": seed_demo_followups(agencies)}
+            "cases": seed_demo_cases(agencies), "followups": seed_demo_followups(agencies),
+            "engagement": seed_demo_engagement(agencies), "referrals": seed_demo_referrals(agencies),
+            "encounters": seed_demo_encounters()}
 
 
 # Each town's demo routing rules: (priority, acuities, department clinician on duty, route, outside service, why).
@@ -286,7 +288,7 @@ def seed_demo_calls() -> int:
         received = min(datetime(day.year, day.month, day.day, hour, 5, tzinfo=zone), now - timedelta(minutes=30))
         call = create_call(dispatcher, NewCall(
             incident_number=number, received_at=received, address=address, call_type=call_type, caller_relation=caller,
-            indicators=indicators, caution_weapon="weapon" in cautions, caution_violence="violence" in cautions,
+            received_via="911", indicators=indicators, caution_weapon="weapon" in cautions, caution_violence="violence" in cautions,
             caution_hazards="hazards" in cautions, caution_notes=caution_notes, narrative=narrative,
             co_response=urgency is not None, urgency=urgency))
         call.status = status
@@ -394,3 +396,238 @@ def seed_demo_followups(agencies: dict) -> int:
         db.session.add(followup)
     db.session.flush()
     return db.session.execute(select(func.count()).select_from(Followup)).scalar_one()
+
+
+# --- community engagement (issue 10) ---------------------------------------------------
+
+# Chelmsford's places: (name, kind, address).
+DEMO_PLACES = [
+    ("Chelmsford High School", "school", "200 Richardson Road"),
+    ("Little Sprouts Daycare", "daycare", "12 Summer Street"),
+    ("Chelmsford Street Market", "business", "120 Chelmsford Street"),
+    ("Varney Playground", "park", "Varney Playground, Chelmsford Street"),
+    ("Town Centre", "neighbourhood", "Chelmsford Town Common"),
+]
+# (place, days ago, local hour, minutes, purpose, notes)
+DEMO_VISITS = [
+    ("Chelmsford High School", 2, 14, 25, "Walk-through at dismissal", "Met the assistant principal by the bus loop."),
+    ("Chelmsford High School", 9, 8, 15, "Arrival: crosswalk and drop-off safety", None),
+    ("Little Sprouts Daycare", 5, 10, 20, "Introduced the community officer to staff", None),
+    ("Chelmsford Street Market", 3, 16, 10, "Business check after shoplifting reports", "Owner asked for more patrols at closing."),
+    ("Varney Playground", 1, 18, 15, "Evening park check", None),
+]
+DEMO_SCHOOL_CALL = "CPD-D-0011"
+
+
+def seed_demo_engagement(agencies: dict) -> dict:
+    """Chelmsford's places, visits by the demo officer, an event at the high school, a
+    partnership with the BHU and Westford, a post, a youth academy with sessions, and
+    a demo call at the high school linked to it (so its call page has an "engagement
+    here" panel). Each part is added once: a second run adds nothing."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from clinician_app.calls.addresses import normalise_address
+    from clinician_app.calls.services import NewCall, create_call, find_call_by_incident
+    from clinician_app.engagement.models import (
+        AwarenessPost,
+        CommunityVisit,
+        EngagementEvent,
+        Place,
+        RegionalPartnership,
+        YouthProgram,
+        YouthSession,
+    )
+
+    cpd = agencies["CPD"]
+    officer = auth_services.find_user("officer.chelmsford")
+    staff = auth_services.find_user("engagement.chelmsford")
+    zone = ZoneInfo(cpd.timezone)
+    now = utcnow()
+    today = now.astimezone(zone).date()
+    places = {}
+    for name, kind, address in DEMO_PLACES:
+        place = db.session.execute(select(Place).where(Place.agency_id == cpd.id, Place.name == name)).scalar_one_or_none()
+        if place is None:
+            place = Place(agency_id=cpd.id, name=name, kind=kind, address=address,
+                          address_key=normalise_address(address), created_by_id=staff.id)
+            db.session.add(place)
+            db.session.flush()
+        places[name] = place
+    school = places["Chelmsford High School"]
+    if db.session.execute(select(CommunityVisit.id).where(CommunityVisit.agency_id == cpd.id)).first() is None:
+        for name, days_ago, hour, minutes, purpose, notes in DEMO_VISITS:
+            day = today - timedelta(days=days_ago)
+            started = min(datetime(day.year, day.month, day.day, hour, 0, tzinfo=zone), now - timedelta(hours=1))
+            visit = CommunityVisit(agency_id=cpd.id, place_id=places[name].id, kind=places[name].kind,
+                                   started_at=started, duration_minutes=minutes, purpose=purpose,
+                                   created_by_id=officer.id)
+            visit.notes = notes
+            visit.officers = [officer]
+            db.session.add(visit)
+    if db.session.execute(select(EngagementEvent.id).where(EngagementEvent.agency_id == cpd.id)).first() is None:
+        event = EngagementEvent(agency_id=cpd.id, kind="seminar", title="Online safety night for parents",
+                                topic="Social media, scams and sextortion: what parents can do",
+                                held_on=today - timedelta(days=6), place_id=school.id,
+                                partners="Town of Chelmsford; Chelmsford Public Schools", attendance=64,
+                                materials="Slides; handout on reporting scams", created_by_id=staff.id)
+        event.officers = [officer, staff]
+        db.session.add(event)
+    if db.session.execute(select(RegionalPartnership.id).where(RegionalPartnership.agency_id == cpd.id)).first() is None:
+        partnership = RegionalPartnership(
+            agency_id=cpd.id, kind="regional_response", title="Regional crisis response with the BHU",
+            other_partners="Middlesex District Attorney's Office", started_on=today - timedelta(days=200),
+            description="Shared approach to behavioral health calls across the partner towns.",
+            outcomes="Common call-flagging criteria; joint training for dispatchers.", created_by_id=staff.id)
+        partnership.partner_agencies = [agencies["BHU"], agencies["WPD"]]
+        db.session.add(partnership)
+    if db.session.execute(select(AwarenessPost.id).where(AwarenessPost.agency_id == cpd.id)).first() is None:
+        db.session.add(AwarenessPost(agency_id=cpd.id, platform="facebook", posted_on=today - timedelta(days=4),
+                                     topic="prevention", title="Lock your car: a rise in thefts from vehicles",
+                                     url="https://www.facebook.com/ChelmsfordPolice", reach=2300,
+                                     created_by_id=staff.id))
+    program = db.session.execute(select(YouthProgram).where(YouthProgram.agency_id == cpd.id)).scalars().first()
+    if program is None:
+        program = YouthProgram(agency_id=cpd.id, program="academy", title=f"Youth Police Academy {today.year}",
+                               description="A week of sessions on what police officers do.", created_by_id=staff.id)
+        db.session.add(program)
+        db.session.flush()
+        for days_ago, activity, counts in ((12, "Day 1: patrol and the radio", (6, 9, 4)),
+                                           (11, "Day 2: K-9 demonstration", (7, 9, 5))):
+            session = YouthSession(agency_id=cpd.id, program_id=program.id, held_on=today - timedelta(days=days_ago),
+                                   activity=activity, place_id=school.id, participants_8_10=counts[0],
+                                   participants_11_13=counts[1], participants_14_17=counts[2], created_by_id=staff.id)
+            session.officers = [officer]
+            db.session.add(session)
+    dispatcher = auth_services.find_user("dispatch.chelmsford")
+    call = find_call_by_incident(cpd.id, DEMO_SCHOOL_CALL)
+    if call is None:
+        call = create_call(dispatcher, NewCall(
+            incident_number=DEMO_SCHOOL_CALL, received_at=now - timedelta(hours=3), address="200 Richardson Rd",
+            call_type="well_being_check", caller_relation="professional", received_via="business_line",
+            indicators=["juvenile", "mental_health"],
+            narrative="Guidance counsellor reports a student talking about not wanting to be here.",
+            co_response=True, urgency="same_day"))
+        call.place_id = school.id
+    db.session.flush()
+    return {"places": len(DEMO_PLACES), "visits": len(DEMO_VISITS), "school_call": DEMO_SCHOOL_CALL}
+
+
+# --- referrals (issue 9): the service directory, a consent and a pending referral -------------
+
+# (name, kind, description, phone, address, website, hours, towns served or None for every town)
+DEMO_SERVICES = [
+    ("988 Suicide & Crisis Lifeline", "crisis_line", "Call or text 988 for free, confidential support, any time.",
+     "988", "", "https://988lifeline.org", "24 hours, every day", None),
+    ("Massachusetts Behavioral Health Help Line", "crisis_line",
+     "Finds mental health and substance use treatment; connects to mobile crisis.", "833-773-2445", "",
+     "https://www.masshelpline.com", "24 hours, every day", None),
+    ("Greater Lowell Community Behavioral Health Center", "cbhc",
+     "Urgent and routine outpatient care, 24/7 mobile crisis intervention for adults and youth.",
+     "978-555-0140", "60 Merrimack Street, Lowell MA", "", "Walk-in 8am-8pm; crisis 24 hours", ["CPD", "BPD", "WPD", "TPD"]),
+    ("Merrimack Valley Mobile Crisis Team", "mobile_crisis", "Clinicians come to the person, at home or in the community.",
+     "978-555-0141", "", "", "24 hours, every day", None),
+    ("Chelmsford Street Detox", "detox", "Medically monitored withdrawal management (acute treatment services).",
+     "978-555-0142", "12 Chelmsford Street, Lowell MA", "", "Admissions 24 hours", None),
+    ("Riverside Outpatient Recovery Services", "outpatient",
+     "Outpatient counselling and medication for opioid use disorder.", "978-555-0143",
+     "250 Boston Road, Billerica MA", "", "Mon-Fri 8am-6pm", ["CPD", "BPD", "CARPD"]),
+    ("Mill City Recovery Coaches", "recovery_coach", "Peer recovery coaches who have been there; same-week meetings.",
+     "978-555-0144", "33 Central Street, Lowell MA", "", "Mon-Sat 9am-5pm", None),
+    ("Nashoba Valley Housing Resource Center", "housing", "Emergency shelter placement, rental help and housing search.",
+     "978-555-0145", "5 Main Street, Westford MA", "", "Mon-Fri 9am-4pm", ["WPD", "CARPD", "TPD"]),
+    ("Lowell Transitional Living Center", "housing", "Emergency shelter for adults; meals and case management.",
+     "978-555-0146", "193 Middlesex Street, Lowell MA", "", "Intake 24 hours", ["CPD", "BPD", "TPD"]),
+    ("Elder Services of the Merrimack Valley", "elder", "Protective services, home care and caregiver support for older adults.",
+     "978-555-0147", "280 Merrimack Street, Lawrence MA", "", "Mon-Fri 8:30am-4:30pm; elder abuse hotline 24 hours", None),
+    ("Chelmsford Community Health Center", "cmhc", "Mental health counselling and psychiatric care for all ages.",
+     "978-555-0148", "2 Summer Street, Chelmsford MA", "", "Mon-Thu 8am-8pm, Fri 8am-5pm", ["CPD"]),
+]
+DEMO_CONSENT_PURPOSE = "To arrange substance use treatment and crisis follow-up with the regional BHU"
+DEMO_REFERRAL_REASON = "Two overdose-related calls in a week; asks for help with treatment and a place to stay."
+
+
+def seed_demo_referrals(agencies: dict) -> dict:
+    """The service directory, Desmond's consent to share with the BHU (substance use
+    included) and one pending referral from Chelmsford to the BHU under it, so the
+    BHU liaison's inbox is not empty. What exists is left alone."""
+    from datetime import date, timedelta
+
+    from clinician_app.cases.models import Case
+    from clinician_app.people.services import PersonData, ensure_person
+    from clinician_app.referrals import consents as referral_consents
+    from clinician_app.referrals import directory as referral_directory
+    from clinician_app.referrals import services as referral_services
+    from clinician_app.referrals.models import Consent, Referral
+
+    for name, kind, description, phone, address, website, hours, towns in DEMO_SERVICES:
+        referral_directory.ensure_service(referral_directory.ServiceData(
+            name=name, kind=kind, description=description, phone=phone, address=address, website=website, hours=hours,
+            serves_all_towns=towns is None, town_ids=[agencies[c].id for c in towns or []]))
+    births = {(first, last): born for _code, first, last, born, *_rest in DEMO_PERSONS}
+    desmond, _ = ensure_person(agencies["CPD"].id, PersonData(
+        first_name="Desmond", last_name="Kilbride", date_of_birth=date.fromisoformat(births[("Desmond", "Kilbride")])))
+    clinician = auth_services.find_user("clinician.chelmsford")
+    consent = db.session.execute(select(Consent).where(Consent.person_id == desmond.id)).scalars().first()
+    if consent is None:
+        today = utcnow().date()
+        consent = referral_consents.create_consent(clinician, desmond.id, referral_consents.NewConsent(
+            recipient_kind="agency", recipient_agency_id=agencies["BHU"].id,
+            categories=["identity", "mental_health", "safety", "substance_use"], purpose=DEMO_CONSENT_PURPOSE,
+            expires_on=today + timedelta(days=365), signed_on=today - timedelta(days=3), signed_method="written"))
+    case = db.session.execute(select(Case).where(Case.person_id == desmond.id, Case.status == "open")).scalars().first()
+    if case is not None and db.session.execute(select(Referral.id).where(Referral.case_id == case.id)).first() is None:
+        referral_services.send_agency_referral(clinician, case.id, referral_services.NewAgencyReferral(
+            to_agency_id=agencies["BHU"].id, reason=DEMO_REFERRAL_REASON, risk_level="high", cautions=["hazards"],
+            caution_notes="Used needles found near where he sleeps.", requested_action="take_over",
+            summary_text="Engages well with the clinician; prefers mornings. Open to detox.", includes_part2=True,
+            basis="consent", consent_id=consent.id))
+    db.session.flush()
+    return {"services": len(DEMO_SERVICES)}
+
+
+# --- reports (issue 11) ------------------------------------------------------------------
+
+# Encounters on the demo's closed calls, so a month's report has dispositions and
+# diversions to show: (incident number, kind, minutes after receipt, minutes long,
+# disposition code, point of intervention, custody diverted, jail diversion an option,
+# emergency department visit prevented, charges considered as (charge, diverted)).
+DEMO_ENCOUNTERS = [
+    ("CPD-D-0001", "on_scene", 45, 50, "resolved_on_scene", "non_criminal", None, None, True, []),
+    ("CPD-D-0002", "on_scene", 45, 35, "cbhc_evaluation", "non_criminal", None, None, True, []),
+    ("CPD-D-0004", "on_scene", 45, 90, "voluntary_ed", "pre_arrest", True, True, False,
+     [("Threatening to commit a crime", True)]),
+    ("WPD-D-0001", "phone", 45, 20, "outpatient_connection", "non_criminal", None, None, None, []),
+    ("WPD-D-0002", "on_scene", 45, 60, "arrest_diverted", "pre_arrest", True, True, True,
+     [("Disorderly conduct", True), ("Resisting arrest", False)]),
+]
+
+
+def seed_demo_encounters() -> int:
+    """An encounter on each of the demo's closed calls, recorded by the town's demo
+    clinician; a call that has one already is left alone."""
+    from datetime import timedelta
+
+    from clinician_app.calls.services import find_call_by_incident
+    from clinician_app.cases.models import Disposition, Encounter, EncounterCharge
+
+    clinicians = {"CPD": auth_services.find_user("clinician.chelmsford"),
+                  "WPD": auth_services.find_user("clinician.westford")}
+    added = 0
+    for (number, kind, after, minutes, code, point, custody, jail, ed, charges) in DEMO_ENCOUNTERS:
+        clinician = clinicians[number.split("-")[0]]
+        call = find_call_by_incident(clinician.agency_id, number)
+        if call is None or db.session.execute(select(Encounter.id).where(Encounter.call_id == call.id)).first():
+            continue
+        disposition = db.session.execute(select(Disposition).where(Disposition.code == code)).scalar_one()
+        started = call.received_at + timedelta(minutes=after)
+        encounter = Encounter(call_id=call.id, agency_id=call.agency_id, kind=kind, started_at=started,
+                              ended_at=started + timedelta(minutes=minutes), disposition_id=disposition.id,
+                              point_of_intervention=point, custody_diverted=custody, jail_diversion_option=jail,
+                              ed_visit_prevented=ed, created_by_id=clinician.id, created_at=started)
+        for position, (charge, diverted) in enumerate(charges):
+            encounter.charges.append(EncounterCharge(position=position, charge=charge, diverted=diverted))
+        db.session.add(encounter)
+        added += 1
+    db.session.flush()
+    return len(DEMO_ENCOUNTERS)

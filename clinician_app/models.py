@@ -14,7 +14,17 @@ from clinician_app.cases.models import (  # noqa: F401
 )
 from clinician_app.cases.note_models import CaseNote  # noqa: F401,E402
 from clinician_app.core.audit import AuditEvent, AuditHead  # noqa: F401
+from clinician_app.engagement.models import (  # noqa: F401
+    AwarenessPost,
+    CommunityVisit,
+    EngagementEvent,
+    Place,
+    RegionalPartnership,
+    YouthProgram,
+    YouthSession,
+)
 from clinician_app.followups.models import Followup, FollowupAttempt, FollowupTemplate, ReminderLog  # noqa: F401
 from clinician_app.notifications.models import Notification  # noqa: F401
 from clinician_app.people.models import Person, PersonAlias, PersonMerge  # noqa: F401
+from clinician_app.referrals.models import Consent, Disclosure, Referral, ServiceEntry, service_towns  # noqa: F401
 from clinician_app.triage.models import CallAssignment, RoutingRule, Triage  # noqa: F401

@@ -19,6 +19,9 @@ SUPERVISOR = frozenset({"supervisor"})
 CLINICAL = frozenset({"clinician", "bhu_clinician", "supervisor"})
 ROSTER_VIEWERS = frozenset({"dispatcher", "clinician", "bhu_clinician", "supervisor"})
 RULE_EDITORS = frozenset({"supervisor", "admin"})
+ENGAGEMENT_READERS = frozenset({"officer", "clinician", "bhu_clinician", "supervisor", "engagement"})
+ENGAGEMENT_WRITERS = frozenset({"officer", "engagement"})
+ENGAGEMENT_STAFF = frozenset({"engagement"})
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.verify", "auth.enrol", "home.healthz", "home.readyz",
                     # The CAD API's description: no data, and a CAD vendor reads it before it has a token.
                     "api_docs.openapi_json", "api_docs.reference"}
@@ -115,6 +118,47 @@ ACCESS: dict[str, frozenset[str]] = {
     "followups.calendar": CLINICAL,
     "followups.ics": CLINICAL,
     "followups.templates": RULE_EDITORS,  # an agency setting without clinical content: supervisors and admins
+    # Referrals, consents and the accounting of disclosures (who sees which summary: tests/referrals/).
+    "referrals.directory": ALL,  # public service information, no PHI
+    "referrals.new_service": RULE_EDITORS,
+    "referrals.edit_service": RULE_EDITORS,
+    "referrals.outbox": frozenset({"clinician", "bhu_clinician", "supervisor", "liaison"}),
+    "referrals.inbox": frozenset({"supervisor", "liaison"}),
+    "referrals.detail": frozenset({"clinician", "bhu_clinician", "supervisor", "liaison"}),
+    "referrals.accept": frozenset({"supervisor", "liaison"}),
+    "referrals.decline": frozenset({"supervisor", "liaison"}),
+    "referrals.service_status": CLINICAL,
+    "referrals.new_agency_referral": CLINICAL,
+    "referrals.new_service_referral": CLINICAL,
+    "referrals.emergency": CLINICAL,
+    "referrals.consents": PERSON_READERS,
+    "referrals.new_consent": PERSON_READERS,
+    "referrals.consent": PERSON_READERS,
+    "referrals.consent_print": PERSON_READERS,
+    "referrals.blank_consent": PERSON_READERS,
+    "referrals.revoke_consent": PERSON_READERS,
+    "referrals.consent_event": PERSON_READERS,
+    "referrals.accounting_lookup": CLINICAL | {"auditor"},
+    "referrals.accounting": CLINICAL | {"auditor"},
+    "referrals.accounting_print": CLINICAL | {"auditor"},
+    "referrals.accounting_csv": CLINICAL | {"auditor"},
+    # Community engagement: officers and engagement staff record visits; only engagement staff
+    # record the rest and keep the places list; clinical staff read it as context (tests/engagement/).
+    **{ep: ENGAGEMENT_READERS for ep in (
+        "engagement.index", "engagement.places", "engagement.place", "engagement.visits", "engagement.visits_csv",
+        "engagement.visit", "engagement.events", "engagement.events_csv", "engagement.partnerships",
+        "engagement.partnerships_csv", "engagement.posts", "engagement.posts_csv", "engagement.youth",
+        "engagement.youth_csv", "engagement.youth_program")},
+    "engagement.new_visit": ENGAGEMENT_WRITERS,
+    **{ep: ENGAGEMENT_STAFF for ep in (
+        "engagement.new_place", "engagement.edit_place", "engagement.new_event", "engagement.new_partnership",
+        "engagement.new_post", "engagement.new_youth_program", "engagement.new_youth_session")},
+    "engagement.link_call_place": CALL_READERS,  # a call of one's own agency to one of its places
+    # Reports: supervisors, and the engagement role for the engagement part only; the
+    # co-response figures and the extracts are the supervisors' (tests/reports/test_views.py).
+    **{ep: frozenset({"supervisor", "engagement"}) for ep in (
+        "reports.index", "reports.printable", "reports.pdf", "reports.table_csv")},
+    **{ep: SUPERVISOR for ep in ("reports.deidentified_csv", "reports.diversion_csv")},
 }
 
 # endpoints taking a record id: how to make one record in the signed-in user's
@@ -245,7 +289,70 @@ def _followup(user, other):
     return {"followup_id": followup_for(user).id}, {"followup_id": followup_for(other).id}
 
 
+def _place(user, other):
+    from tests.engagement.factories import make_place
+
+    return {"place_id": make_place(user.agency_id).id}, {"place_id": make_place(other.agency_id).id}
+
+
+def _visit(user, other):
+    from tests.engagement.factories import make_visit
+
+    return {"visit_id": make_visit(user).id}, {"visit_id": make_visit(other).id}
+
+
+def _youth_program(user, other):
+    from tests.engagement.factories import make_program
+
+    return {"program_id": make_program(user).id}, {"program_id": make_program(other).id}
+
+
+def _referral(user, other):
+    # Own: sent by the user's agency to a third town; foreign: between two agencies that aren't the user's.
+    from tests.referrals.factories import make_referral, third_agency
+
+    third = third_agency()
+    return ({"referral_id": make_referral(user.agency_id, third.id, user).id},
+            {"referral_id": make_referral(other.agency_id, third.id, other).id})
+
+
+def _service_referral(user, other):
+    from tests.referrals.factories import make_service_referral
+
+    return ({"referral_id": make_service_referral(user.agency_id, user).id},
+            {"referral_id": make_service_referral(other.agency_id, other).id})
+
+
+def _consent(user, other):
+    from tests.people.factories import make_person
+    from tests.referrals.factories import make_consent
+
+    return ({"consent_id": make_consent(make_person(user.agency_id), user, recipient_class="partner_agencies").id},
+            {"consent_id": make_consent(make_person(other.agency_id), other, recipient_class="partner_agencies").id})
+
+
+def _service(user, other):
+    # The directory is regional: the "foreign" id is one that doesn't exist.
+    import uuid
+
+    from tests.referrals.factories import make_service
+
+    return {"service_id": make_service().id}, {"service_id": str(uuid.uuid4())}
+
+
 RECORD_FACTORIES: dict = {
+    **{ep: _referral for ep in ("referrals.detail", "referrals.accept", "referrals.decline")},
+    "referrals.service_status": _service_referral,
+    **{ep: _case for ep in ("referrals.new_agency_referral", "referrals.new_service_referral", "referrals.emergency")},
+    **{ep: _person for ep in ("referrals.consents", "referrals.new_consent", "referrals.accounting",
+                              "referrals.accounting_print", "referrals.accounting_csv")},
+    **{ep: _consent for ep in ("referrals.consent", "referrals.consent_print", "referrals.revoke_consent",
+                               "referrals.consent_event")},
+    "referrals.edit_service": _service,
+    **{ep: _place for ep in ("engagement.place", "engagement.edit_place")},
+    "engagement.visit": _visit,
+    **{ep: _youth_program for ep in ("engagement.youth_program", "engagement.new_youth_session")},
+    "engagement.link_call_place": _call,
     "followups.new": _case,
     **{ep: _followup for ep in ("followups.detail", "followups.attempt", "followups.close", "followups.cancel",
                                 "followups.reassign")},

@@ -48,7 +48,8 @@ class Call(db.Model):
         Index("ix_calls_route_agency_status", "route_agency_id", "status"),
         Index("ix_calls_agency_status", "agency_id", "status"),  # the co-response queue (0006)
         Index("ix_calls_person_received", "person_id", "received_at"),  # repeat contacts (0007)
-        Index("ix_calls_case_id", "case_id"),
+        Index("ix_calls_case_agency_received", "case_id", "agency_id", "received_at"),  # the case page (0012)
+        Index("ix_calls_received", "received_at"),  # reports over every agency (0012)
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -58,13 +59,15 @@ class Call(db.Model):
 
     address: Mapped[str] = mapped_column(String(ADDRESS_MAX), nullable=False)
     address_key: Mapped[str] = mapped_column(String(ADDRESS_KEY_MAX), nullable=False)
-    # A place (school, business) for engagement context; places come in a later issue.
-    place_id: Mapped[str | None] = mapped_column(String(36))
+    # A place from the engagement registry (school, business), for context (migration 0011).
+    place_id: Mapped[str | None] = mapped_column(ForeignKey("places.id"))
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
 
     call_type: Mapped[str] = mapped_column(String(30), nullable=False)
     caller_relation: Mapped[str] = mapped_column(String(30), nullable=False)
+    # Null for calls recorded before it was asked, or posted by a CAD that doesn't say (0013).
+    received_via: Mapped[str | None] = mapped_column(String(20))
 
     indicator_mental_health: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     indicator_suicidal: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

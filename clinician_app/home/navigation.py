@@ -28,7 +28,12 @@ NAV_ITEMS = [
     NavItem("My work", "followups.my_work", Permission.FOLLOWUPS_WORK),
     NavItem("Calendar", "followups.calendar", Permission.FOLLOWUPS_WORK),
     NavItem("Follow-up templates", "followups.templates", Permission.FOLLOWUP_TEMPLATES_EDIT),
+    NavItem("Referral inbox", "referrals.inbox", Permission.REFERRALS_RECEIVE),
+    NavItem("Referral outbox", "referrals.outbox", Permission.REFERRALS_SEND),
+    NavItem("Service directory", "referrals.directory", Permission.SIGNED_IN),
     NavItem("Roster", "roster.week", Permission.ROSTER_VIEW),
+    NavItem("Engagement", "engagement.index", Permission.ENGAGEMENT_READ),
+    NavItem("Reports", "reports.index", Permission.REPORTS_ENGAGEMENT),
     NavItem("Break-glass review", "break_glass.review_list", Permission.BREAK_GLASS_REVIEW),
     NavItem("Routing rules", "triage.rules", Permission.ROUTING_RULES_EDIT),
     NavItem("Notifications", "notifications.index", Permission.SIGNED_IN),
@@ -37,6 +42,7 @@ NAV_ITEMS = [
     NavItem("API clients", "admin.api_clients", Permission.ADMIN_API_CLIENTS),
     NavItem("Dispositions", "cases.dispositions", Permission.ADMIN_SETTINGS),
     NavItem("Audit trail", "auditor.events", Permission.AUDIT_READ),
+    NavItem("Accounting of disclosures", "referrals.accounting_lookup", Permission.DISCLOSURES_READ),
     NavItem("Your account", "auth.account", Permission.SIGNED_IN),
 ]
 
