@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .metrics import CoresponseFigures
 from .tables import Cell, Table, count, minutes, text
 
 WIDTH = 720
-FONT = 'font-family="Source Sans Pro, Helvetica, Arial, sans-serif"'
+FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 INK = "#1b1b1b"
 GRID = "#dfe1e2"
 SERIES_STYLES = [  # colour, dash pattern, marker
@@ -52,22 +52,51 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
-def _marker(shape: str, x: float, y: float, colour: str) -> str:
+# Every fragment is a literal Markup template filled by .format(), which escapes
+# each value: no text reaches the SVG unescaped.
+_TEXT = Markup('<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{ink}" font-family="{font}"{extra}>{text}</text>')
+_LINE = Markup('<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}"{extra}/>')
+_RECT = Markup('<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{colour}"/>')
+
+
+def _text(x: float, y: float, text: str, size: int = 12, anchor: str | None = None, rotate: bool = False) -> Markup:
+    extra = Markup("")
+    if anchor:
+        extra += Markup(' text-anchor="{}"').format(anchor)
+    if rotate:
+        extra += Markup(' transform="rotate(-90 {x:.1f} {y:.1f})"').format(x=x, y=y)
+    return _TEXT.format(x=x, y=y, size=size, ink=INK, font=FONT, extra=extra, text=text)
+
+
+def _line(x1: float, y1: float, x2: float, y2: float, colour: str, width: float | None = None, dash: str = "") -> Markup:
+    extra = Markup("")
+    if width:
+        extra += Markup(' stroke-width="{}"').format(width)
+    if dash:
+        extra += Markup(' stroke-dasharray="{}"').format(dash)
+    return _LINE.format(x1=x1, y1=y1, x2=x2, y2=y2, colour=colour, extra=extra)
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> Markup:
     if shape == "square":
-        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>'
+        return _RECT.format(x=x - 4, y=y - 4, w=8, h=8, colour=colour)
     if shape == "diamond":
-        return (f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} {x - 5:.1f},{y:.1f}" '
-                f'fill="{colour}"/>')
-    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5.5" fill="{colour}"/>'
+        return Markup('<polygon points="{x:.1f},{top:.1f} {right:.1f},{y:.1f} {x:.1f},{bottom:.1f} {left:.1f},{y:.1f}" '
+                      'fill="{colour}"/>').format(x=x, y=y, top=y - 5, bottom=y + 5, left=x - 5, right=x + 5, colour=colour)
+    return Markup('<circle cx="{x:.1f}" cy="{y:.1f}" r="5.5" fill="{colour}"/>').format(x=x, y=y, colour=colour)
 
 
-def _open(chart_id: str, title: str, summary: str, height: int) -> list[str]:
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart__svg" role="img" '
-            f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
-            f'aria-labelledby="{chart_id}-title {chart_id}-desc" data-chart="{chart_id}">',
-            f'<title id="{chart_id}-title">{escape(title)}</title>',
-            f'<desc id="{chart_id}-desc">{escape(summary)}</desc>',
-            f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>']
+def _open(chart_id: str, title: str, summary: str, height: int) -> list[Markup]:
+    return [Markup('<svg xmlns="http://www.w3.org/2000/svg" class="app-chart__svg" role="img" '
+                   'viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+                   'aria-labelledby="{id}-title {id}-desc" data-chart="{id}">'
+                   '<title id="{id}-title">{title}</title><desc id="{id}-desc">{summary}</desc>'
+                   ).format(w=WIDTH, h=height, id=chart_id, title=title, summary=summary),
+            _RECT.format(x=0, y=0, w=WIDTH, h=height, colour="#ffffff")]
+
+
+def _close(parts: list[Markup]) -> Markup:
+    return Markup("").join([*parts, Markup("</svg>")])
 
 
 def line_chart(chart_id: str, title: str, summary: str, labels: list[str],
@@ -80,53 +109,46 @@ def line_chart(chart_id: str, title: str, summary: str, labels: list[str],
     for i in range(5):  # grid and y ticks
         value = y_max * i / 4
         y = top + plot_h - plot_h * i / 4
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{WIDTH - right}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" fill="{INK}" {FONT}>'
-                     f'{_fmt(value)}</text>')
-    parts.append(f'<text x="12" y="{top + plot_h / 2:.1f}" font-size="12" fill="{INK}" {FONT} text-anchor="middle" '
-                 f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">{escape(y_label)}</text>')
+        parts.append(_line(left, y, WIDTH - right, y, GRID))
+        parts.append(_text(left - 6, y + 4, _fmt(value), anchor="end"))
+    parts.append(_text(12, top + plot_h / 2, y_label, anchor="middle", rotate=True))
     n = len(labels)
     step = plot_w / max(n - 1, 1)
 
     def x_of(i: int) -> float:
         return left + (step * i if n > 1 else plot_w / 2)
 
+    def y_of(v: float) -> float:
+        return top + plot_h - plot_h * v / y_max
+
     every = max(1, math.ceil(n / 12))
     for i, label in enumerate(labels):
         if i % every == 0 or i == n - 1:
-            parts.append(f'<text x="{x_of(i):.1f}" y="{height - bottom + 18}" text-anchor="middle" font-size="11" '
-                         f'fill="{INK}" {FONT}>{escape(label)}</text>')
-    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{WIDTH - right}" y2="{top + plot_h}" stroke="{INK}"/>')
+            parts.append(_text(x_of(i), height - bottom + 18, label, size=11, anchor="middle"))
+    parts.append(_line(left, top + plot_h, WIDTH - right, top + plot_h, INK))
     legend_x = left
     for index, (name, vs) in enumerate(series):
         colour, dash, shape = SERIES_STYLES[index % len(SERIES_STYLES)]
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         width = 4 if index == 0 else 2  # the first series is wider, so it shows beneath an equal second one
-        segment: list[str] = []
-        runs: list[list[str]] = []
+        runs: list[list[str]] = [[]]
         for i, v in enumerate(vs):
             if v is None:
-                if segment:
-                    runs.append(segment)
-                segment = []
-                continue
-            segment.append(f"{x_of(i):.1f},{top + plot_h - plot_h * v / y_max:.1f}")
-        if segment:
-            runs.append(segment)
+                runs.append([])
+            else:
+                runs[-1].append(f"{x_of(i):.1f},{y_of(v):.1f}")
         for run in runs:
             if len(run) > 1:
-                parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
-                             f'stroke-width="{width}"{dash_attr}/>')
+                parts.append(Markup('<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="{width}"'
+                                    '{dash}/>').format(points=" ".join(run), colour=colour, width=width,
+                                                       dash=Markup(' stroke-dasharray="{}"').format(dash) if dash else ""))
         for i, v in enumerate(vs):
             if v is not None:
-                parts.append(_marker(shape, x_of(i), top + plot_h - plot_h * v / y_max, colour))
-        parts.append(f'<line x1="{legend_x}" y1="16" x2="{legend_x + 28}" y2="16" stroke="{colour}" stroke-width="2.5"'
-                     f'{dash_attr}/>')
+                parts.append(_marker(shape, x_of(i), y_of(v), colour))
+        parts.append(_line(legend_x, 16, legend_x + 28, 16, colour, width=2.5, dash=dash))
         parts.append(_marker(shape, legend_x + 14, 16, colour))
-        parts.append(f'<text x="{legend_x + 34}" y="20" font-size="12" fill="{INK}" {FONT}>{escape(name)}</text>')
+        parts.append(_text(legend_x + 34, 20, name))
         legend_x += 44 + 7 * len(name)
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every text above is escaped
+    return _close(parts)
 
 
 def bar_chart(chart_id: str, title: str, summary: str, items: list[tuple[str, float | None, str]]) -> Markup:
@@ -139,15 +161,12 @@ def bar_chart(chart_id: str, title: str, summary: str, items: list[tuple[str, fl
     colour = SERIES_STYLES[0][0]
     for i, (label, value, shown) in enumerate(items):
         y = top + row_h * i
-        parts.append(f'<text x="{left}" y="{y + 13}" font-size="12" fill="{INK}" {FONT}>{escape(label)}</text>')
-        width = plot_w * (value or 0) / x_max
-        parts.append(f'<rect x="{left}" y="{y + 18}" width="{plot_w:.1f}" height="14" fill="#f0f0f0"/>')
+        parts.append(_text(left, y + 13, label))
+        parts.append(_RECT.format(x=left, y=y + 18, w=plot_w, h=14, colour="#f0f0f0"))
         if value:
-            parts.append(f'<rect x="{left}" y="{y + 18}" width="{width:.1f}" height="14" fill="{colour}"/>')
-        parts.append(f'<text x="{left + plot_w + 6}" y="{y + 30}" font-size="12" fill="{INK}" {FONT}>'
-                     f'{escape(shown)}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every text above is escaped
+            parts.append(_RECT.format(x=left, y=y + 18, w=plot_w * value / x_max, h=14, colour=colour))
+        parts.append(_text(left + plot_w + 6, y + 30, shown))
+    return _close(parts)
 
 
 def _plotted(cell: Cell, suppress: bool) -> float | None:
