@@ -70,7 +70,6 @@ class Config:
     API_RATELIMIT = os.environ.get("API_RATELIMIT", "120 per minute")
     # An Idempotency-Key left "in flight" longer than this (its request died
     # midway) may be taken over by a retry.
-    API_IDEMPOTENCY_STALE_SECONDS = int(os.environ.get("API_IDEMPOTENCY_STALE_SECONDS", "120"))
     # How often an open co-response queue page asks for fresh rows.
     QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", "15"))
     # The daily follow-up reminder's e-mail (counts and a link only, never PHI);

@@ -1,47 +1,44 @@
 """Idempotent call ingestion (SECURITY.md promise 17; the IETF
 Idempotency-Key draft).
 
-With an ``Idempotency-Key`` header, the key is claimed first: an ``in_flight``
-row is inserted and committed on its own, so the unique (client, key)
-constraint admits exactly one of several concurrent retries. The call is then
-created and the row marked ``done`` with the reply, in one transaction. What
-later requests with that key get:
+With an ``Idempotency-Key`` header, everything happens in the request's one
+transaction: on PostgreSQL a transaction-level advisory lock on (client, key)
+is tried first, without waiting, so of several concurrent retries one goes on
+and the others are told the first is still in flight; then the key's stored
+reply is looked up; if there is none the call is created and the reply stored
+with it. What later requests with that key get:
 
 * the same body, first one finished: the stored reply, with 200;
 * the same body, first one still running: 409 ``request_in_flight``;
 * another body: 422 ``idempotency_key_reused``.
 
-A request that fails after claiming releases its key, so a retry can proceed;
-one that died without releasing it leaves a stale claim that a retry takes
-over after ``API_IDEMPOTENCY_STALE_SECONDS``.
+A request that fails rolls back with nothing stored and its lock released, so
+its retry proceeds: no claim can outlive the request that made it. SQLite has
+no advisory locks, but it has one writer at a time: a concurrent retry there
+waits for the first and then finds its reply (or, if it raced past the look-up,
+the unique (client, key) constraint refuses its copy and it returns the first's).
 
 Without the header, the agency's incident number is the key: a call already
 holding it is returned with 200 when the retry describes the same call, and is
 a 409 ``incident_conflict`` when it does not. The unique (agency, incident
 number) constraint settles concurrent first attempts (``calls.services``).
-
-This module commits, unlike a service: the claim must be visible to other
-requests before the call exists, which no single transaction can do.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
 
-from flask import current_app
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from clinician_app.calls.models import Call
 from clinician_app.calls.services import DuplicateIncidentNumber, NewCall, clean_new_call, create_call, find_call_by_incident
 from clinician_app.core.errors import Conflict, ValidationError
 from clinician_app.core.timeutil import as_utc, utcnow
-from clinician_app.core.types import new_id
 from clinician_app.extensions import db
 
-from .models import DONE, IN_FLIGHT, IdempotencyRecord
+from .models import DONE, IdempotencyRecord
 from .schemas import CallStatus
 
 # What makes two posts "the same call": the structured fields. The narrative and
@@ -51,7 +48,6 @@ MATERIAL_FIELDS = ("received_at", "address", "call_type", "caller_relation", "re
 
 
 CALL_STATUS = CallStatus()
-_CLAIM_WITHOUT_DISK_WAIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 class KeyReused(ValidationError):
@@ -81,27 +77,54 @@ def request_fingerprint(payload) -> str:
 
 def ingest_call(client, data: NewCall, key: str | None, fingerprint: str) -> Reply:
     """Create the call once, however often CAD sends it; commits."""
-    if key is None:
-        status, call = _create_or_find(client, data)
-        _commit()
-        return Reply(status, CALL_STATUS.dump(call))
-    claimed = _claim(client, key, fingerprint)
-    if isinstance(claimed, Reply):
-        return claimed
+    if key is not None:
+        _lock_key(client, key)
+        stored = _stored_reply(client, key, fingerprint)
+        if stored is not None:
+            return stored
+    status, call = _create_or_find(client, data)
+    reply = Reply(status, CALL_STATUS.dump(call))
+    if key is not None:
+        db.session.add(IdempotencyRecord(client_id=client.id, key=key, request_hash=fingerprint, status=DONE,
+                                         response_status=status, response_body=reply.body, call_id=call.id,
+                                         completed_at=utcnow()))
     try:
-        status, call = _create_or_find(client, data)
-        reply = Reply(status, CALL_STATUS.dump(call))
-        claimed.status = DONE
-        claimed.response_status = status
-        claimed.response_body = reply.body
-        claimed.call_id = call.id
-        claimed.completed_at = utcnow()
         _commit()
-        return reply
-    except BaseException:
+    except IntegrityError:
+        # SQLite only: a concurrent retry stored this key after our look-up.
         db.session.rollback()
-        _release(claimed.id)
-        raise
+        stored = _stored_reply(client, key, fingerprint) if key is not None else None
+        if stored is None:
+            raise
+        return stored
+    return reply
+
+
+def lock_id(client_id: str, key: str) -> int:
+    """The advisory lock's 64-bit number for one client's key."""
+    digest = hashlib.sha256(f"api-idempotency:{client_id}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _lock_key(client, key: str) -> None:
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    if not db.session.execute(select(func.pg_try_advisory_xact_lock(lock_id(client.id, key)))).scalar_one():
+        raise RequestInFlight("A request with this Idempotency-Key is still being processed. Retry in a few seconds.")
+
+
+def _stored_reply(client, key: str, fingerprint: str) -> Reply | None:
+    stored = db.session.execute(
+        select(IdempotencyRecord.request_hash, IdempotencyRecord.response_body)
+        .where(IdempotencyRecord.client_id == client.id, IdempotencyRecord.key == key)
+    ).one_or_none()
+    if stored is None:
+        return None
+    if stored.request_hash != fingerprint:
+        raise KeyReused("This Idempotency-Key was already used with a different request body. "
+                        "Use a new key for a new call.",
+                        fields={"Idempotency-Key": ["Already used with a different body."]})
+    return Reply(200, stored.response_body, replayed=True)
 
 
 def _commit() -> None:
@@ -144,52 +167,3 @@ def _differences(call: Call, data: NewCall) -> list[str]:
     if set(values["indicators"]) != set(call.indicators):
         differing.append("indicators")
     return differing
-
-
-def _claim(client, key: str, fingerprint: str) -> IdempotencyRecord | Reply:
-    """The key's in-flight row, committed; or what a retry gets instead."""
-    record = IdempotencyRecord(id=new_id(), client_id=client.id, key=key, request_hash=fingerprint, status=IN_FLIGHT)
-    db.session.add(record)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # The claim need not wait for the disk: the call's own commit, which
-        # does, writes the WAL up to and past this one. A crash in between
-        # loses only a claim whose request got no reply, so its retry proceeds.
-        db.session.execute(_CLAIM_WITHOUT_DISK_WAIT)
-    try:
-        _commit()
-        return record
-    except IntegrityError:
-        db.session.rollback()
-    existing = db.session.execute(
-        select(IdempotencyRecord).where(IdempotencyRecord.client_id == client.id, IdempotencyRecord.key == key)
-    ).scalar_one_or_none()
-    if existing is None:
-        # The first request failed and released the key a moment ago.
-        raise RequestInFlight("A request with this Idempotency-Key was being processed. Retry it.")
-    if existing.request_hash != fingerprint:
-        raise KeyReused("This Idempotency-Key was already used with a different request body. "
-                        "Use a new key for a new call.",
-                        fields={"Idempotency-Key": ["Already used with a different body."]})
-    if existing.status == DONE:
-        return Reply(200, existing.response_body, replayed=True)
-    if _take_over_stale(existing):
-        return existing
-    raise RequestInFlight("A request with this Idempotency-Key is still being processed. Retry in a few seconds.")
-
-
-def _take_over_stale(record: IdempotencyRecord) -> bool:
-    """A claim whose request died midway would block its key forever: a retry
-    may take it over once it is old enough that no live request holds it."""
-    cutoff = utcnow() - timedelta(seconds=current_app.config["API_IDEMPOTENCY_STALE_SECONDS"])
-    taken = db.session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record.id, IdempotencyRecord.status == IN_FLIGHT, IdempotencyRecord.created_at < cutoff)
-        .values(created_at=utcnow())
-    ).rowcount
-    _commit()
-    return taken == 1
-
-
-def _release(record_id: str) -> None:
-    db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id, IdempotencyRecord.status == IN_FLIGHT))
-    db.session.commit()

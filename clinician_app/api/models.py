@@ -7,17 +7,17 @@ from clinician_app.core.timeutil import utcnow
 from clinician_app.core.types import UTCDateTime, new_id
 from clinician_app.extensions import db
 
-IN_FLIGHT = "in_flight"
+# Rows are written only with their reply ("done"); "in_flight" rows came from
+# an earlier design that committed a claim first, and none is written now.
 DONE = "done"
 
 
 class IdempotencyRecord(db.Model):
     """One ``Idempotency-Key`` a CAD client sent, and the reply it got.
 
-    The row is committed as ``in_flight`` before the call is created, so the
-    unique (client, key) constraint lets exactly one of several concurrent
-    retries proceed; it becomes ``done`` with the reply in the transaction that
-    creates the call. The stored reply holds no clinical content (CallStatus).
+    Written in the transaction that creates the call (see ``api/idempotency.py``
+    for how concurrent retries are kept apart). The stored reply holds no
+    clinical content (CallStatus).
     """
 
     __tablename__ = "api_idempotency_keys"
@@ -27,7 +27,7 @@ class IdempotencyRecord(db.Model):
     client_id: Mapped[str] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"), nullable=False)
     key: Mapped[str] = mapped_column(String(255), nullable=False)
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    status: Mapped[str] = mapped_column(String(12), nullable=False, default=IN_FLIGHT)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default=DONE)
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[dict | None] = mapped_column(JSON)
     call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), index=True)

@@ -7,10 +7,10 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from clinician_app.api.idempotency import request_fingerprint
-from clinician_app.api.models import DONE, IN_FLIGHT, IdempotencyRecord
+from clinician_app.api.idempotency import lock_id
+from clinician_app.api.models import DONE, IdempotencyRecord
 from clinician_app.auth.models import ApiClient
 from clinician_app.calls.models import Call
 from clinician_app.core.timeutil import utcnow
@@ -64,27 +64,44 @@ def test_the_same_key_with_another_body_is_422(client, agencies, make_token):
     assert calls_with_incident(agencies["A"].id, other["incident_number"]) == []
 
 
-def test_a_retry_while_the_first_is_in_flight_is_409(client, agencies, make_token):
+@pytest.mark.postgres_only
+def test_a_retry_while_the_first_is_in_flight_is_409(app, client, agencies, make_token):
     token, body = make_token(agencies["A"]), call_body()
-    # The first request has claimed the key and is still creating the call.
-    db.session.add(IdempotencyRecord(client_id=_client_id(agencies["A"]), key="k-busy",
-                                     request_hash=request_fingerprint(body), status=IN_FLIGHT))
-    db.session.commit()
-    response = _post(client, token, body, key="k-busy")
+    lock = lock_id(_client_id(agencies["A"]), "k-busy")
+    # The first request holds the key's lock on its own connection while it creates the call.
+    with db.engine.connect() as first:
+        first.execute(select(func.pg_advisory_lock(lock)))
+        try:
+            response = _post(client, token, body, key="k-busy")
+        finally:
+            first.execute(select(func.pg_advisory_unlock(lock)))
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "request_in_flight"
     assert _call_count() == 0
+    # Once the first is gone (here: it never stored a reply), the retry goes through.
+    assert _post(client, token, body, key="k-busy").status_code == 201
 
 
-def test_a_claim_left_by_a_request_that_died_is_taken_over(client, agencies, make_token):
+def test_a_retry_that_raced_past_the_look_up_returns_the_stored_reply(client, agencies, make_token, monkeypatch):
+    """SQLite queues writers instead of locking keys: a retry that looked before the
+    first stored its reply meets the unique key when it commits, and answers with
+    the first's reply, keeping nothing of its own."""
+    from clinician_app.api import idempotency
+
     token, body = make_token(agencies["A"]), call_body()
-    db.session.add(IdempotencyRecord(client_id=_client_id(agencies["A"]), key="k-dead", request_hash=request_fingerprint(body),
-                                     status=IN_FLIGHT, created_at=utcnow() - timedelta(hours=1)))
-    db.session.commit()
-    response = _post(client, token, body, key="k-dead")
-    assert response.status_code == 201
-    record = db.session.execute(select(IdempotencyRecord).where(IdempotencyRecord.key == "k-dead")).scalar_one()
-    assert record.status == DONE and record.call_id == response.get_json()["id"]
+    first = _post(client, token, body, key="k-race")
+    real, looked = idempotency._stored_reply, []
+
+    def look_too_early(*args):
+        looked.append(args)
+        return None if len(looked) == 1 else real(*args)
+
+    monkeypatch.setattr(idempotency, "_stored_reply", look_too_early)
+    monkeypatch.setattr(idempotency, "_lock_key", lambda client, key: None)
+    retry = _post(client, token, body, key="k-race")
+    assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_json() == first.get_json()
+    assert _call_count() == 1
 
 
 def test_a_failed_request_releases_its_key(client, agencies, make_token):
@@ -165,14 +182,3 @@ def test_other_agencies_may_use_the_same_incident_number(client, agencies, make_
     body = call_body()
     assert _post(client, make_token(agencies["A"]), body).status_code == 201
     assert _post(client, make_token(agencies["B"]), body).status_code == 201
-
-
-def test_a_stale_claim_is_not_taken_over_while_fresh(client, agencies, make_token, app):
-    token, body = make_token(agencies["A"]), call_body()
-    db.session.add(IdempotencyRecord(client_id=_client_id(agencies["A"]), key="k-fresh", request_hash=request_fingerprint(body),
-                                     status=IN_FLIGHT, created_at=utcnow() - timedelta(seconds=app.config["API_IDEMPOTENCY_STALE_SECONDS"] - 5)))
-    db.session.commit()
-    assert _post(client, token, body, key="k-fresh").status_code == 409
-    db.session.execute(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(seconds=app.config["API_IDEMPOTENCY_STALE_SECONDS"] + 5)))
-    db.session.commit()
-    assert _post(client, token, body, key="k-fresh").status_code == 201
