@@ -4,8 +4,6 @@ chain check covers the whole chain, since a gap anywhere breaks every link after
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -17,6 +15,7 @@ from sqlalchemy import Select, exists, func, select
 
 from clinician_app.core import audit
 from clinician_app.core.audit import AuditEvent, VerifyResult, verify_chain
+from clinician_app.core.csv_export import csv_text
 from clinician_app.core.errors import ValidationError
 from clinician_app.core.keyfile import current_keys
 from clinician_app.core.policy import Permission, require, visible
@@ -165,13 +164,6 @@ class Export:
     lines: Iterator[str]
 
 
-def _cell(value) -> str:
-    """A spreadsheet would run a cell starting with = + - @ as a formula (a reason
-    is typed by users): such cells get a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def export_events(actor, flt: AuditFilter) -> Export:
     """Record the export, then stream every matching event before it, newest first.
 
@@ -194,10 +186,7 @@ def _csv_lines(app, stmt: Select, tz_name: str) -> Iterator[str]:
     ended, so each batch is read in a short app context (and database session) of
     its own, none held open across a ``yield``: the server may resume the
     generator elsewhere."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    yield buffer.getvalue()
+    yield csv_text([CSV_COLUMNS])
     before = None
     while True:
         # Batches keyed on seq keep memory flat however long the trail is.
@@ -206,17 +195,14 @@ def _csv_lines(app, stmt: Select, tz_name: str) -> Iterator[str]:
             batch = db.session.execute(batch_stmt.order_by(AuditEvent.seq.desc()).limit(EXPORT_BATCH)).all()
         if not batch:
             return
-        buffer.seek(0)
-        buffer.truncate()
-        for row in batch:
-            writer.writerow([
-                row.seq,
-                row.occurred_at.astimezone(UTC).isoformat(timespec="seconds"),
-                format_local(row.occurred_at, tz_name, "%Y-%m-%d %H:%M:%S %Z"),
-                *(_cell(v) for v in (row.actor_username, row.actor_id, row.action, row.outcome, row.record_type,
-                                     row.record_id, row.remote_addr, row.reason, row.details)),
-            ])
-        yield buffer.getvalue()
+        # Every cell is guarded (a reason is typed by users); seq and the times never start like a formula.
+        yield csv_text([
+            row.seq,
+            row.occurred_at.astimezone(UTC).isoformat(timespec="seconds"),
+            format_local(row.occurred_at, tz_name, "%Y-%m-%d %H:%M:%S %Z"),
+            row.actor_username, row.actor_id, row.action, row.outcome, row.record_type,
+            row.record_id, row.remote_addr, row.reason, row.details,
+        ] for row in batch)
         before = batch[-1].seq
 
 

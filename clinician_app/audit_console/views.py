@@ -1,7 +1,8 @@
 """The auditor's console: the audit trail, its filters and export, and chain verification."""
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
+from clinician_app.core.csv_export import csv_response
 from clinician_app.core.errors import ValidationError
 from clinician_app.core.policy import Permission, requires
 from clinician_app.extensions import db
@@ -61,8 +62,7 @@ def export():
         return _render_trail(form, None, None, 400)
     result = services.export_events(current_user, flt)
     db.session.commit()  # the export is on record before the first byte leaves
-    return Response(result.lines, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})
+    return csv_response(result.lines, result.filename)
 
 
 @bp.post("/verify")

@@ -20,6 +20,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from clinician_app.core.text import CONTROL_CHARACTERS, has_control_characters
+
 from . import services
 from .codes import CALL_TYPES, CALLER_RELATIONS, INDICATORS, RECEIVED_VIA, STATUSES, URGENCIES
 from .models import ADDRESS_MAX, CAUTION_NOTES_MAX, INCIDENT_NUMBER_MAX, NARRATIVE_MAX
@@ -40,8 +42,8 @@ def _one_of(codes: dict, message: str):
 
 
 def _no_control_characters(form, field):
-    if field.data and services.has_control_characters(field.data, multiline=field.type == "TextAreaField"):
-        raise ValidationError("Remove the control characters.")
+    if field.data and has_control_characters(field.data, multiline=field.type == "TextAreaField"):
+        raise ValidationError(CONTROL_CHARACTERS)
 
 
 def _incident_number(form, field):

@@ -21,11 +21,9 @@ transaction. Audit details carry ids and codes, never the narrative, notes or ad
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from math import ceil
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -33,7 +31,9 @@ from sqlalchemy.exc import IntegrityError
 
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import PermissionDenied, ValidationError
+from clinician_app.core.pagination import Page, paginate
 from clinician_app.core.policy import Permission
+from clinician_app.core.text import clean_text, has_control_characters
 from clinician_app.core.timeutil import as_utc, utcnow
 from clinician_app.extensions import db
 
@@ -126,28 +126,6 @@ class CallFilter:
 
 
 @dataclass
-class CallPage:
-    """One page of calls; the shape the ``pager`` macro reads."""
-
-    items: list[Call]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-@dataclass
 class PriorCalls:
     """Earlier calls at one address: a count and dates, nothing else."""
 
@@ -197,11 +175,6 @@ def incident_number_problem(value: str) -> str | None:
     return None
 
 
-def has_control_characters(value: str, *, multiline: bool = False) -> bool:
-    allowed = {"\n", "\r", "\t"} if multiline else set()
-    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in value)
-
-
 def _coordinate(value, low: int, high: int, name: str, errors: dict) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -220,17 +193,8 @@ def clean_new_call(data: NewCall, now: datetime) -> dict:
     errors: dict[str, list[str]] = {}
 
     def text(name: str, limit: int, *, required: str | None = None, multiline: bool = False) -> str:
-        raw = getattr(data, name)
-        value = raw.strip() if isinstance(raw, str) else ""
-        if raw is not None and not isinstance(raw, str):
-            errors[name] = ["Enter text."]
-        elif not value and required:
-            errors[name] = [required]
-        elif len(value) > limit:
-            errors[name] = [f"Use at most {limit} characters."]
-        elif has_control_characters(value, multiline=multiline):
-            errors[name] = ["Remove the control characters."]
-        return value
+        return clean_text(getattr(data, name), limit, name, errors, required=required, multiline=multiline,
+                          not_text="Enter text.")
 
     def code(name: str, codes: dict, missing: str) -> str:
         value = getattr(data, name)
@@ -376,7 +340,7 @@ def local_day_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
 
 
-def list_calls(actor, filters: CallFilter | None = None, page: int = 1, per_page: int = PER_PAGE) -> CallPage:
+def list_calls(actor, filters: CallFilter | None = None, page: int = 1, per_page: int = PER_PAGE) -> Page[Call]:
     """The calls the actor may see, newest first, narrowed by status, type and
     received date (days in the agency's time zone)."""
     require(actor, Permission.CALLS_READ)
@@ -391,12 +355,7 @@ def list_calls(actor, filters: CallFilter | None = None, page: int = 1, per_page
         stmt = stmt.where(Call.received_at >= local_day_start(filters.date_from, tz))
     if filters.date_to is not None:
         stmt = stmt.where(Call.received_at < local_day_start(filters.date_to + timedelta(days=1), tz))
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    page = max(1, min(int(page), max(1, ceil(total / per_page))))
-    rows = db.session.execute(
-        stmt.order_by(Call.received_at.desc(), Call.id).offset((page - 1) * per_page).limit(per_page)
-    ).scalars().all()
-    return CallPage(items=list(rows), total=total, page=page, per_page=per_page)
+    return paginate(stmt.order_by(Call.received_at.desc(), Call.id), page, per_page)
 
 
 def get_call(actor, call_id: str) -> Call:

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from flask import current_app, has_app_context
 from sqlalchemy import select
 
-from clinician_app.calls.services import has_control_characters
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from clinician_app.core.policy import Permission
+from clinician_app.core.text import clean_text
 from clinician_app.core.timeutil import utcnow
 from clinician_app.extensions import db
 
@@ -39,17 +39,6 @@ def grant_minutes() -> int:
     if has_app_context():
         return int(current_app.config.get("BREAK_GLASS_MINUTES", DEFAULT_MINUTES))
     return DEFAULT_MINUTES
-
-
-def _text(value: str | None, limit: int, name: str, missing: str | None, errors: dict) -> str:
-    text = (value or "").strip()
-    if not text and missing:
-        errors[name] = [missing]
-    elif len(text) > limit:
-        errors[name] = [f"Use at most {limit} characters."]
-    elif has_control_characters(text, multiline=True):
-        errors[name] = ["Remove the control characters."]
-    return text
 
 
 def case_for_break_glass(actor, case_id: str) -> Case:
@@ -94,8 +83,8 @@ def break_glass(actor, case_id: str, reason_code: str, reason_text: str,
     errors: dict[str, list[str]] = {}
     if reason_code not in BREAK_GLASS_REASONS:
         errors["reason_code"] = ["Choose the reason you need this record."]
-    text = _text(reason_text, REASON_TEXT_MAX, "reason_text",
-                 "Say in a few words why you need this record now.", errors)
+    text = clean_text(reason_text, REASON_TEXT_MAX, "reason_text", errors,
+                      required="Say in a few words why you need this record now.")
     if errors:
         raise ValidationError("Give a reason to open this record.", fields=errors)
     now = now or utcnow()
@@ -157,8 +146,8 @@ def review(actor, grant_id: str, outcome: str, comment: str, now: datetime | Non
     errors: dict[str, list[str]] = {}
     if outcome not in REVIEW_OUTCOMES:
         errors["outcome"] = ["Choose whether the access was appropriate."]
-    text = _text(comment, REVIEW_COMMENT_MAX, "comment",
-                 "Say why the access was inappropriate." if outcome == "inappropriate" else None, errors)
+    text = clean_text(comment, REVIEW_COMMENT_MAX, "comment", errors,
+                      required="Say why the access was inappropriate." if outcome == "inappropriate" else None)
     if errors:
         raise ValidationError("Complete the review.", fields=errors)
     grant.reviewed_by_id = actor.id

@@ -12,7 +12,6 @@ their audit event in the caller's transaction: ids and codes, never names.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import defer, joinedload, lazyload, load_only
@@ -21,6 +20,7 @@ from clinician_app.auth.models import User, UserRole
 from clinician_app.calls.models import Call
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from clinician_app.core.pagination import Page, paginate
 from clinician_app.core.policy import Permission
 from clinician_app.core.timeutil import utcnow
 from clinician_app.extensions import db
@@ -220,20 +220,12 @@ class CaseRow:
     repeat: RepeatContact | None
 
 
-@dataclass
-class CaseList:
-    rows: list[CaseRow]
-    page: int
-    pages: int
-    total: int
+class CaseList(Page[CaseRow]):
+    """A page of the case list; the template reads its items as ``rows``."""
 
     @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    def rows(self) -> list[CaseRow]:
+        return self.items
 
 
 def list_cases(actor, filters: CaseFilter | None = None, page: int = 1, per_page: int = PER_PAGE) -> CaseList:
@@ -255,13 +247,9 @@ def list_cases(actor, filters: CaseFilter | None = None, page: int = 1, per_page
         stmt = stmt.where(Case.assignee_id == filters.clinician_id)
     if filters.status in (CASE_OPEN, CASE_CLOSED):
         stmt = stmt.where(Case.status == filters.status)
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    pages = max(1, ceil(total / per_page))
-    page = min(max(1, page), pages)
-    cases = list(db.session.execute(
-        stmt.options(joinedload(Case.assignee).load_only(User.id, User.display_name))
-        .order_by(Case.status.desc(), Case.opened_at.desc(), Case.id)
-        .limit(per_page).offset((page - 1) * per_page)).unique().scalars())
+    found = paginate(stmt.options(joinedload(Case.assignee).load_only(User.id, User.display_name))
+                     .order_by(Case.status.desc(), Case.opened_at.desc(), Case.id), page, per_page, unique=True)
+    cases = found.items
     person_ids = {c.person_id for c in cases}
     persons = {p.id: p for p in db.session.execute(
         select(Person).where(Person.id.in_(person_ids)).options(
@@ -274,7 +262,7 @@ def list_cases(actor, filters: CaseFilter | None = None, page: int = 1, per_page
             for c in cases]
     for person_id in sorted(person_ids):
         audit.record("person.read", actor=actor, record_type="person", record_id=person_id, details={"view": "case_list"})
-    return CaseList(rows=rows, page=page, pages=pages, total=total)
+    return CaseList(items=rows, total=found.total, page=found.page, per_page=per_page)
 
 
 def cases_for_person(actor, person: Person) -> list[Case]:

@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, defer, joinedload
 
 from clinician_app.auth.models import User
-from clinician_app.calls.services import has_control_characters
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import NotFound, PermissionDenied, ValidationError
 from clinician_app.core.policy import Permission
+from clinician_app.core.text import clean_text
 from clinician_app.extensions import db
 
 from . import break_glass, policies, timeline
@@ -152,14 +152,8 @@ def addenda_of(note: CaseNote) -> list[CaseNote]:
 # --- writing ---------------------------------------------------------------------------------
 
 def _clean_body(body: str | None, errors: dict) -> str:
-    text = (body or "").strip()
-    if not text:
-        errors["body"] = ["Write the note. An empty note can't be saved."]
-    elif len(text) > NOTE_BODY_MAX:
-        errors["body"] = [f"Use at most {NOTE_BODY_MAX} characters (this note has {len(text)})."]
-    elif has_control_characters(text, multiline=True):
-        errors["body"] = ["Remove the control characters."]
-    return text
+    return clean_text(body, NOTE_BODY_MAX, "body", errors, required="Write the note. An empty note can't be saved.",
+                      too_long="Use at most {limit} characters (this note has {length}).")
 
 
 def case_for_writing(actor, case_id: str) -> Case:

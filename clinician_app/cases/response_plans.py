@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from clinician_app.calls.services import has_control_characters
 from clinician_app.core import audit, policy
 from clinician_app.core.crypto import normalise_for_index
 from clinician_app.core.errors import Conflict, NotFound, ValidationError
 from clinician_app.core.policy import Permission
+from clinician_app.core.text import clean_text
 from clinician_app.core.timeutil import utcnow
 from clinician_app.core.types import new_id
 from clinician_app.extensions import db
@@ -69,12 +69,8 @@ def clean_plan(data: PlanData, person: Person) -> PlanData:
     errors: dict[str, list[str]] = {}
     values = {}
     for name in RESPONSE_FIELDS:
-        value = (getattr(data, name) or "").strip()
-        if len(value) > RESPONSE_FIELD_MAX:
-            errors[name] = [f"Use at most {RESPONSE_FIELD_MAX} characters (this has {len(value)})."]
-        elif has_control_characters(value, multiline=True):
-            errors[name] = ["Remove the control characters."]
-        values[name] = value
+        values[name] = clean_text(getattr(data, name), RESPONSE_FIELD_MAX, name, errors,
+                                  too_long="Use at most {limit} characters (this has {length}).")
     if not any(values.values()) and not errors:
         errors["approach"] = ["Fill in at least one part of the plan."]
     if not errors:

@@ -23,10 +23,10 @@ from sqlalchemy.exc import IntegrityError
 
 from clinician_app.calls.codes import STATUS_CLOSED, STATUS_RECORDED
 from clinician_app.calls.models import Call
-from clinician_app.calls.services import has_control_characters
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from clinician_app.core.policy import Permission
+from clinician_app.core.text import clean_text, has_control_characters
 from clinician_app.core.timeutil import as_utc, utcnow
 from clinician_app.extensions import db
 
@@ -139,11 +139,7 @@ def clean_encounter(data: NewEncounter, call: Call, now: datetime) -> dict:
         elif ended - started > MAX_ENCOUNTER:
             errors["ended_at"] = ["An encounter can last at most 24 hours. Check both times."]
 
-    note = data.note.strip() if isinstance(data.note, str) else ""
-    if len(note) > NOTE_MAX:
-        errors["note"] = [f"Use at most {NOTE_MAX} characters."]
-    elif has_control_characters(note, multiline=True):
-        errors["note"] = ["Remove the control characters."]
+    note = clean_text(data.note, NOTE_MAX, "note", errors)
 
     charges: list[tuple[str, bool]] = []
     for text, diverted in data.charges or []:

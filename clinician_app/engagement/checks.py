@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from clinician_app.auth.models import User, UserRole
-from clinician_app.calls.services import has_control_characters
 from clinician_app.core.errors import ValidationError
 from clinician_app.core.policy import Role
+from clinician_app.core.text import clean_text, has_control_characters
 from clinician_app.core.timeutil import utcnow
 from clinician_app.extensions import db
 
@@ -26,16 +26,8 @@ OFFICER_ROLES = (Role.OFFICER.value, Role.ENGAGEMENT.value)
 
 def text(value, limit: int, name: str, errors: dict, *, required: str | None = None,
          multiline: bool = False) -> str | None:
-    typed = value.strip() if isinstance(value, str) else ""
-    if not typed:
-        if required:
-            errors[name] = [required]
-        return None
-    if len(typed) > limit:
-        errors[name] = [f"Use at most {limit} characters."]
-    elif has_control_characters(typed, multiline=multiline):
-        errors[name] = ["Remove the control characters."]
-    return typed
+    """``clean_text``, but single-line unless asked, and a blank is None (stored as NULL)."""
+    return clean_text(value, limit, name, errors, required=required, multiline=multiline) or None
 
 
 def code(value, choices: dict, name: str, errors: dict, message: str) -> str:

@@ -3,17 +3,15 @@ query behind it, a page of it, and its CSV export (visit notes are never
 exported; cells a spreadsheet would run as formulas are defused)."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from math import ceil
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, or_, select
 
-from clinician_app.audit_console.services import _cell as csv_cell  # the formula-injection guard
 from clinician_app.core import audit, policy
+from clinician_app.core.csv_export import csv_text
+from clinician_app.core.pagination import Page, paginate
 from clinician_app.core.policy import Permission
 from clinician_app.core.timeutil import format_local, utcnow
 from clinician_app.extensions import db
@@ -73,28 +71,6 @@ KINDS: dict[str, RecordKind] = {
 }
 
 
-@dataclass
-class Page:
-    """One page of records; the shape the ``pager`` macro reads."""
-
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def _local_midnight(day: date, tz: str) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
@@ -140,11 +116,7 @@ def filtered(actor, record: str, flt: EngagementFilter) -> Select:
 
 def list_records(actor, record: str, flt: EngagementFilter | None = None, page: int = 1,
                  per_page: int = PER_PAGE) -> Page:
-    stmt = filtered(actor, record, flt or EngagementFilter())
-    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    page = max(1, min(int(page), max(1, ceil(total / per_page))))
-    items = db.session.execute(stmt.offset((page - 1) * per_page).limit(per_page)).scalars().unique().all()
-    return Page(items=list(items), total=total, page=page, per_page=per_page)
+    return paginate(filtered(actor, record, flt or EngagementFilter()), page, per_page, unique=True)
 
 
 def _names(users) -> str:
@@ -195,13 +167,9 @@ def export_records(actor, record: str, flt: EngagementFilter) -> Export:
     items = db.session.execute(stmt.limit(EXPORT_LIMIT)).scalars().unique().all()
     tz = actor.agency.timezone
     header, rows = _csv_rows(record, items, tz)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_cell(value) for value in row])
+    text = csv_text([header, *rows])
     audit.record("engagement.export", actor=actor, record_type=f"engagement_{record}",
                  details={"filters": flt.query_args(), "rows": len(rows)})
     stamp = format_local(utcnow(), tz, "%Y-%m-%d")
     return Export(filename=f"engagement-{record}-{actor.agency.code.lower()}-{stamp}.csv", rows=len(rows),
-                  text=buffer.getvalue())
+                  text=text)

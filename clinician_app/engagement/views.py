@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
+from clinician_app.core.csv_export import csv_response
 from clinician_app.core.errors import ValidationError
 from clinician_app.core.forms import apply_service_errors
 from clinician_app.core.policy import Permission, requires
@@ -104,8 +105,7 @@ def _list(record: str, template: str, **extra):
 def _csv(record: str):
     export = export_records(current_user, record, _filters(record).as_filter())
     db.session.commit()  # the export is on record
-    return Response(export.text, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{export.filename}"', "Cache-Control": "no-store"})
+    return csv_response(export.text, export.filename)
 
 
 @bp.get("/visits")

@@ -34,12 +34,12 @@ from sqlalchemy.orm import lazyload, load_only
 
 from clinician_app.auth.models import User
 from clinician_app.calls.models import Call
-from clinician_app.calls.services import has_control_characters
 from clinician_app.cases import timeline
 from clinician_app.cases.models import Case, Encounter
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from clinician_app.core.policy import Permission
+from clinician_app.core.text import clean_text
 from clinician_app.core.timeutil import as_utc, to_local, utcnow
 from clinician_app.extensions import db
 
@@ -233,17 +233,6 @@ class NewFollowup:
     purpose: str = ""
 
 
-def _clean_text(value, limit: int, name: str, errors: dict, *, required: str | None = None) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text and required:
-        errors[name] = [required]
-    elif len(text) > limit:
-        errors[name] = [f"Use at most {limit} characters."]
-    elif has_control_characters(text, multiline=True):
-        errors[name] = ["Remove the control characters."]
-    return text
-
-
 def create_followup(actor, case_id: str, data: NewFollowup) -> Followup:
     case = case_for_followups(actor, case_id)
     policy.require(actor, Permission.CASES_WRITE)
@@ -269,7 +258,7 @@ def create_followup(actor, case_id: str, data: NewFollowup) -> Followup:
     assignee_id = data.assignee_id or actor.id
     if assignee_id not in eligible:
         errors["assignee_id"] = ["Choose an active clinician of the case's agency."]
-    purpose = _clean_text(data.purpose, PURPOSE_MAX, "purpose", errors, required="Say what the follow-up is for.")
+    purpose = clean_text(data.purpose, PURPOSE_MAX, "purpose", errors, required="Say what the follow-up is for.")
     if errors:
         raise ValidationError("Some of the follow-up's details need correcting.", fields=errors)
     followup = Followup(agency_id=case.agency_id, case_id=case.id, assignee_id=assignee_id, window=data.window,
@@ -328,7 +317,7 @@ def record_attempt(actor, followup_id: str, data: NewAttempt, now: datetime | No
         errors["method"] = ["Choose how you tried to reach the person."]
     if data.outcome not in OUTCOMES:
         errors["outcome"] = ["Choose the outcome."]
-    note = _clean_text(data.note, ATTEMPT_NOTE_MAX, "note", errors)
+    note = clean_text(data.note, ATTEMPT_NOTE_MAX, "note", errors)
     if errors:
         raise ValidationError("Some of the attempt's details need correcting.", fields=errors)
     attempt = FollowupAttempt(followup_id=followup.id, attempted_at=at.astimezone(UTC), method=data.method,
@@ -347,7 +336,7 @@ def record_attempt(actor, followup_id: str, data: NewAttempt, now: datetime | No
 
 def _reason(reason, message: str) -> str:
     errors: dict[str, list[str]] = {}
-    text = _clean_text(reason, REASON_MAX, "reason", errors, required=message)
+    text = clean_text(reason, REASON_MAX, "reason", errors, required=message)
     if errors:
         raise ValidationError(errors["reason"][0], fields=errors)
     return text
@@ -519,7 +508,7 @@ def _trigger_codes(kind: str) -> set[str]:
 def add_template(actor, data: NewTemplate) -> FollowupTemplate:
     policy.require(actor, Permission.FOLLOWUP_TEMPLATES_EDIT)
     errors: dict[str, list[str]] = {}
-    name = _clean_text(data.name, TEMPLATE_NAME_MAX, "name", errors, required="Name the template.")
+    name = clean_text(data.name, TEMPLATE_NAME_MAX, "name", errors, required="Name the template.")
     if data.trigger_kind not in TRIGGER_KINDS:
         errors["trigger_kind"] = ["Choose what sets it off."]
     elif data.trigger_code not in _trigger_codes(data.trigger_kind):
@@ -541,7 +530,7 @@ def add_template(actor, data: NewTemplate) -> FollowupTemplate:
     joined = ",".join(windows)
     if len(joined) > TEMPLATE_WINDOWS_MAX:
         errors["windows"] = ["List fewer windows."]
-    purpose = _clean_text(data.purpose, PURPOSE_MAX, "purpose", errors, required="Say what the follow-ups are for.")
+    purpose = clean_text(data.purpose, PURPOSE_MAX, "purpose", errors, required="Say what the follow-ups are for.")
     if errors:
         raise ValidationError("The template needs correcting.", fields=errors)
     template = FollowupTemplate(agency_id=actor.agency_id, name=name, trigger_kind=data.trigger_kind,

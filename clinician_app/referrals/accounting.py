@@ -3,14 +3,13 @@ the last six years, as a page, a printable page and a CSV, and the exact-match
 lookup that finds the person for whoever produces it."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from clinician_app.core import audit, policy
+from clinician_app.core.csv_export import csv_text
 from clinician_app.core.errors import NotFound
 from clinician_app.core.policy import Permission
 from clinician_app.core.timeutil import as_utc, format_local, utcnow
@@ -86,25 +85,19 @@ CSV_COLUMNS = ("disclosed_at_utc", "disclosed_at_local", "recipient", "affiliati
 
 def accounting_csv(actor, person: Person) -> tuple[str, str]:
     """(filename, CSV text) of the accounting; cells that a spreadsheet would run
-    as formulas are guarded like the audit export's."""
-    from clinician_app.audit_console.services import _cell
-
+    as formulas are guarded (core/csv_export.py)."""
     rows = accounting(actor, person, view="export")
     tz = actor.agency.timezone
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([row.disclosed_at.isoformat(timespec="seconds"),
-                         format_local(row.disclosed_at, tz, "%Y-%m-%d %H:%M %Z"),
-                         *(_cell(v) for v in (row.recipient, row.affiliation, row.address, row.description,
-                                              row.purpose, row.basis, row.consent_id, row.disclosed_by,
-                                              "yes" if row.part2 else "no", row.emergency_nature,
-                                              row.disclosure_id))])
+    body = csv_text([CSV_COLUMNS, *([row.disclosed_at.isoformat(timespec="seconds"),
+                                     format_local(row.disclosed_at, tz, "%Y-%m-%d %H:%M %Z"),
+                                     row.recipient, row.affiliation, row.address, row.description,
+                                     row.purpose, row.basis, row.consent_id, row.disclosed_by,
+                                     "yes" if row.part2 else "no", row.emergency_nature,
+                                     row.disclosure_id] for row in rows)])
     audit.record("disclosure.accounting_export", actor=actor, record_type="person", record_id=person.id,
                  details={"rows": len(rows)})
     filename = f"disclosures-{actor.agency.code.lower()}-{format_local(utcnow(), tz, '%Y-%m-%d')}.csv"
-    return filename, buffer.getvalue()
+    return filename, body
 
 
 def find_for_accounting(actor, first_name: str, last_name: str, date_of_birth: date | None) -> list[Person]:

@@ -12,13 +12,14 @@ from clinician_app.agencies.models import Agency
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import Conflict, NotFound, ValidationError
 from clinician_app.core.policy import Permission
+from clinician_app.core.text import clean_text
 from clinician_app.core.timeutil import utcnow
 from clinician_app.extensions import db
 from clinician_app.people.models import Person
 
 from . import codes, policies
 from .models import EXPIRY_EVENT_MAX, NAME_MAX, PURPOSE_MAX, Consent, Referral, ServiceEntry
-from .validation import agency_today, clean_text
+from .validation import agency_today
 
 CONSENT_FUTURE_DAYS = 366  # a consent dated further ahead is a typing mistake
 

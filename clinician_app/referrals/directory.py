@@ -10,6 +10,7 @@ from clinician_app.agencies.models import Agency
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import NotFound, ValidationError
 from clinician_app.core.policy import Permission
+from clinician_app.core.text import clean_text
 from clinician_app.core.timeutil import utcnow
 from clinician_app.extensions import db
 
@@ -24,7 +25,6 @@ from .models import (
     ServiceEntry,
     service_towns,
 )
-from .validation import clean_text
 
 
 @dataclass

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from clinician_app.cases.models import Case
 from clinician_app.core import audit
 from clinician_app.core.errors import ValidationError
+from clinician_app.core.text import clean_text
 from clinician_app.core.timeutil import as_utc, utcnow
 from clinician_app.extensions import db
 from clinician_app.people.models import Person
@@ -19,7 +20,6 @@ from . import codes
 from .consents import consent_copy
 from .models import AFFILIATION_MAX, DESCRIPTION_MAX, EMERGENCY_NATURE_MAX, NAME_MAX, Consent, Disclosure, Referral
 from .sharing import add_part2, case_for_referral
-from .validation import clean_text
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 

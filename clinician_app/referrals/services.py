@@ -33,6 +33,7 @@ from clinician_app.cases.models import Case
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import Conflict, PermissionDenied, ValidationError
 from clinician_app.core.policy import Permission
+from clinician_app.core.text import clean_text
 from clinician_app.core.timeutil import format_local, utcnow
 from clinician_app.extensions import db
 from clinician_app.people.models import Person
@@ -43,7 +44,6 @@ from .disclosures import record_disclosure
 from .models import CAUTION_NOTES_MAX, DECLINE_REASON_MAX, REASON_MAX, SUMMARY_MAX, Referral, ServiceEntry
 from .reading import get_referral
 from .sharing import Sharing, add_part2, case_for_referral, check_sharing
-from .validation import clean_text
 
 # --- sending -------------------------------------------------------------------------------
 

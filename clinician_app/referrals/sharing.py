@@ -14,12 +14,13 @@ from clinician_app.cases.note_models import SENSITIVITY_PART2, CaseNote
 from clinician_app.core import policy
 from clinician_app.core.errors import Conflict, NotFound
 from clinician_app.core.policy import Permission
+from clinician_app.core.text import clean_text
 from clinician_app.extensions import db
 from clinician_app.people.models import Person
 
 from . import codes, policies
 from .models import EMERGENCY_NATURE_MAX, NAME_MAX, Consent, ServiceEntry
-from .validation import agency_today, clean_text
+from .validation import agency_today
 
 
 def case_for_referral(actor, case_id: str) -> Case:

@@ -4,9 +4,10 @@ printable form, medical emergency disclosures and the accounting of
 disclosures. Names travel in page and POST bodies only; URLs carry opaque ids."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from clinician_app.core.csv_export import csv_response
 from clinician_app.core.errors import Conflict, ValidationError
 from clinician_app.core.forms import apply_service_errors
 from clinician_app.core.policy import Permission, has_permission, requires
@@ -429,7 +430,7 @@ def accounting_csv(person_id):
     person = disclosure_accounting.person_for_accounting(current_user, person_id)
     filename, body = disclosure_accounting.accounting_csv(current_user, person)
     db.session.commit()  # the export is on record before it leaves
-    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_response(body, filename)
 
 
 # --- the case page's section ----------------------------------------------------------------

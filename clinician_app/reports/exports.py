@@ -15,8 +15,6 @@ decrypted only to compute the band, in memory.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import secrets
 from collections import defaultdict
@@ -33,6 +31,7 @@ from clinician_app.calls.codes import CALL_TYPES, CALLER_RELATIONS, CAUTIONS, IN
 from clinician_app.calls.models import Call, caution_column, indicator_column
 from clinician_app.cases.codes import ENCOUNTER_KINDS, POINTS_OF_INTERVENTION
 from clinician_app.cases.models import Disposition, Encounter, EncounterCharge
+from clinician_app.core.csv_export import csv_text
 from clinician_app.core.timeutil import to_local
 from clinician_app.extensions import db
 from clinician_app.people import codes as people_codes
@@ -44,27 +43,12 @@ from .policies import Scope
 from .tables import Table
 
 MAPPING_FILE = Path(__file__).with_name("diversion_fields.json")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NOT_RECORDED = "Not recorded"
 CHUNK = 2000
 
 
-def safe_cell(value) -> str:
-    """A spreadsheet must not run a cell as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def to_csv(rows: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    return out.getvalue()
-
-
 def table_csv(table: Table) -> str:
-    return to_csv(table.csv_rows())
+    return csv_text(table.csv_rows())
 
 
 def yes_no(value: bool | None) -> str:
@@ -180,7 +164,7 @@ def deidentified_extract(scope: Scope, period: Period) -> Extract:
         ])
     rows = _shuffled(rows, key=lambda r: (r[0], r[1]))
     numbered = [[i + 1, *row] for i, row in enumerate(rows)]
-    return Extract(f"calls-deidentified-{_slug(scope)}-{period.slug}.csv", to_csv([header, *numbered]), len(rows))
+    return Extract(f"calls-deidentified-{_slug(scope)}-{period.slug}.csv", csv_text([header, *numbered]), len(rows))
 
 
 def _slug(scope: Scope) -> str:
@@ -352,4 +336,4 @@ def diversion_extract(scope: Scope, period: Period) -> Extract:
         out.append([_cell(column, context, dispositions) for column in mapping["columns"]])
     out = _shuffled(out, key=lambda r: r[0])  # sorted by the first column (the hour), shuffled within it
     header = [column["header"] for column in mapping["columns"]]
-    return Extract(f"diversion-{_slug(scope)}-{period.slug}.csv", to_csv([header, *out]), len(out))
+    return Extract(f"diversion-{_slug(scope)}-{period.slug}.csv", csv_text([header, *out]), len(out))

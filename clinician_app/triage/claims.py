@@ -14,10 +14,10 @@ from clinician_app.agencies.models import Agency
 from clinician_app.agencies.roster import rosterable_users
 from clinician_app.calls.codes import STATUS_ASSIGNED, STATUS_CLOSED, STATUS_FLAGGED, STATUS_ON_SCENE, STATUS_TRIAGED
 from clinician_app.calls.models import Call
-from clinician_app.calls.services import has_control_characters
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import Conflict, PermissionDenied, ValidationError
 from clinician_app.core.policy import Permission, require
+from clinician_app.core.text import clean_text
 from clinician_app.core.timeutil import utcnow
 from clinician_app.extensions import db
 from clinician_app.notifications.services import notify
@@ -117,13 +117,7 @@ def assign_call(actor, call_id: str, assignee_id: str, reason: str) -> Call:
         errors["assignee_id"] = ["Choose an active clinician of the agency the call was routed to."]
     elif assignee.id == call.assignee_id:
         errors["assignee_id"] = [f"{assignee.display_name} already holds this call."]
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        errors["reason"] = ["Give the reason for this assignment."]
-    elif len(reason) > ASSIGN_REASON_MAX:
-        errors["reason"] = [f"Use at most {ASSIGN_REASON_MAX} characters."]
-    elif has_control_characters(reason, multiline=True):
-        errors["reason"] = ["Remove the control characters."]
+    reason = clean_text(reason, ASSIGN_REASON_MAX, "reason", errors, required="Give the reason for this assignment.")
     if errors:
         raise ValidationError("Some of the assignment needs correcting.", fields=errors)
 

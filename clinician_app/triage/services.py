@@ -17,10 +17,10 @@ from sqlalchemy import select
 from clinician_app.agencies.roster import on_duty_now  # noqa: F401  (re-exported)
 from clinician_app.calls.codes import STATUS_FLAGGED, STATUS_TRIAGED
 from clinician_app.calls.models import Call
-from clinician_app.calls.services import has_control_characters
 from clinician_app.core import audit, policy
 from clinician_app.core.errors import PermissionDenied, ValidationError
 from clinician_app.core.policy import Permission, require
+from clinician_app.core.text import clean_text
 from clinician_app.core.timeutil import utcnow
 from clinician_app.extensions import db
 
@@ -116,15 +116,6 @@ def read_triage(actor, call: Call) -> TriageView | None:
     return view
 
 
-def _text(value, limit: int, name: str, errors: dict) -> str:
-    value = value.strip() if isinstance(value, str) else ""
-    if len(value) > limit:
-        errors[name] = [f"Use at most {limit} characters."]
-    elif has_control_characters(value, multiline=True):
-        errors[name] = ["Remove the control characters."]
-    return value
-
-
 def record_triage(actor, call_id: str, data) -> Triage:
     """Triage a flagged call (or triage again one not yet claimed): the screen,
     risk level, acuity and route. Sets the call's route, the agency that works
@@ -159,8 +150,8 @@ def record_triage(actor, call_id: str, data) -> Triage:
         errors["outside_service"] = ["Name the outside service."]
     if route != ROUTE_OUTSIDE:
         outside_service = None
-    observations = _text(data.observations, OBSERVATIONS_MAX, "observations", errors)
-    override_reason = _text(data.override_reason, OVERRIDE_REASON_MAX, "override_reason", errors)
+    observations = clean_text(data.observations, OBSERVATIONS_MAX, "observations", errors)
+    override_reason = clean_text(data.override_reason, OVERRIDE_REASON_MAX, "override_reason", errors)
 
     suggestion = suggest_route(call, acuity=acuity)
     overridden = route in ROUTES and (route, outside_service) != (suggestion.route, suggestion.outside_service)

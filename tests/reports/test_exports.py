@@ -168,7 +168,3 @@ def test_the_shipped_mapping_names_only_known_fields():
     exports.diversion_mapping.cache_clear()
     mapping = exports.diversion_mapping()
     assert all(c.get("field") is None or c["field"] in exports.DIVERSION_FIELDS for c in mapping["columns"])
-
-
-def test_csv_cells_cannot_run_as_formulas():
-    assert exports.to_csv([["=HYPERLINK(1)", "+1", "ok"]]) == "'=HYPERLINK(1),'+1,ok\r\n"
