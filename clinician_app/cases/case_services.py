@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import defer, joinedload, lazyload, load_only
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from clinician_app.auth.models import User, UserRole
 from clinician_app.calls.models import Call
@@ -64,19 +64,30 @@ def workable_call(actor, call_id: str) -> Call:
 def get_case(actor, case_id: str, *, view: str = "page") -> tuple[Case, str | None]:
     """A case in the actor's scope, or one they hold a running break-the-glass
     grant for (with the grant's id); otherwise a plain 404. Audited (case.read)."""
+    case, grant_id = _find_case(actor, case_id)
+    audit.record(**_case_read(actor, case, grant_id, view))
+    return case, grant_id
+
+
+def _case_read(actor, case: Case, grant_id: str | None, view: str) -> dict:
+    """The case.read audit event of ``get_case``, for ``audit.record`` or ``audit.record_many``."""
+    details = {"view": view, **({"break_glass_grant": grant_id} if grant_id else {})}
+    return {"action": "case.read", "actor": actor, "record_type": "case", "record_id": case.id, "details": details,
+            "reason": "break the glass" if grant_id else None}
+
+
+def _find_case(actor, case_id: str, *options) -> tuple[Case, str | None]:
     from . import break_glass
 
     policy.require(actor, Permission.CASES_READ)
-    case = db.session.execute(policy.visible(select(Case).where(Case.id == case_id), actor, Case)).scalar_one_or_none()
+    case = db.session.execute(policy.visible(select(Case).where(Case.id == case_id).options(*options), actor, Case)
+                              ).scalar_one_or_none()
     grant_id = None
     if case is None:
         grant = break_glass.active_grant(actor, case_id)
         if grant is None:
             raise NotFound("That record was not found.")
         case, grant_id = db.session.get(Case, case_id), grant.id
-    details = {"view": view, **({"break_glass_grant": grant_id} if grant_id else {})}
-    audit.record("case.read", actor=actor, record_type="case", record_id=case.id, details=details,
-                 reason="break the glass" if grant_id else None)
     return case, grant_id
 
 
@@ -247,7 +258,7 @@ def list_cases(actor, filters: CaseFilter | None = None, page: int = 1, per_page
         stmt = stmt.where(Case.assignee_id == filters.clinician_id)
     if filters.status in (CASE_OPEN, CASE_CLOSED):
         stmt = stmt.where(Case.status == filters.status)
-    found = paginate(stmt.options(joinedload(Case.assignee).load_only(User.id, User.display_name))
+    found = paginate(stmt.options(joinedload(Case.assignee).load_only(User.id, User.display_name).lazyload(User.role_rows))
                      .order_by(Case.status.desc(), Case.opened_at.desc(), Case.id), page, per_page, unique=True)
     cases = found.items
     person_ids = {c.person_id for c in cases}
@@ -307,21 +318,28 @@ class CasePage:
 def case_page(actor, case_id: str) -> CasePage:
     """The case, its person, the safety cautions from the person's calls (most
     recent first), and the timeline. Reading it is audited (case.read, person.read)."""
-    case, grant_id = get_case(actor, case_id)
-    person = db.session.get(Person, case.person_id)
-    audit.record("person.read", actor=actor, record_type="person", record_id=person.id, details={"view": "case"})
+    # The person and the assignee's name come with the case (one query, not three).
+    case, grant_id = _find_case(actor, case_id, joinedload(Case.person),
+                                joinedload(Case.assignee).load_only(User.id, User.display_name).lazyload(User.role_rows))
+    person = case.person
+    audit.record_many([_case_read(actor, case, grant_id, "page"), {  # one batch: two statements, not four
+        "action": "person.read", "actor": actor, "record_type": "person", "record_id": person.id,
+        "details": {"view": "case"}}])
     calls = db.session.execute(
         policy.visible(select(Call), actor, Call).where(
             Call.person_id == person.id,
             or_(Call.caution_weapon, Call.caution_violence, Call.caution_hazards, Call.caution_notes_enc.is_not(None)))
-        .options(defer(Call.narrative_enc))  # clinical, and not shown here
+        # What the cautions show, nothing more (no narrative, no agency join).
+        .options(load_only(Call.id, Call.incident_number, Call.received_at, Call.caution_weapon,
+                           Call.caution_violence, Call.caution_hazards, Call.caution_notes_enc), lazyload(Call.agency))
         .order_by(Call.received_at.desc()).limit(CAUTIONS_LIMIT + 1)).scalars().all()
     cautions = [Caution(call.id, call.incident_number, call.received_at, call.cautions,
                         call.caution_notes if call.caution_notes_enc is not None else None)
                 for call in calls[:CAUTIONS_LIMIT] if call.has_cautions]
     items, more_items = timeline.recent_items(case, actor, TIMELINE_LIMIT)
     return CasePage(case=case, person=person, cautions=cautions, items=items,
-                    repeat=repeat_contacts([person.id]).get(person.id), grant_id=grant_id,
+                    repeat=repeat_contacts([person.id], agencies=[actor.agency] if person.agency_id == actor.agency_id
+                                           else None).get(person.id), grant_id=grant_id,
                     more_items=more_items, more_cautions=len(calls) > CAUTIONS_LIMIT)
 
 

@@ -131,7 +131,8 @@ def open_case():
 @requires(Permission.CASES_READ)
 def detail(case_id):
     page = case_services.case_page(current_user, case_id)
-    plans = response_plans.plans_for(current_user, page.person.id) if page.grant_id is None else []
+    # Not through break-the-glass: the case, so its person, is in the user's scope.
+    plans = response_plans.plans_for(current_user, page.person.id, person=page.person) if page.grant_id is None else []
     # The audited reads are kept; what was read stays loaded for the page (a plain
     # commit would make the template load the user, case and person again).
     commit_keeping_loaded(db.session)

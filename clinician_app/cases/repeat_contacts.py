@@ -41,15 +41,21 @@ def _cutoff_by_agency(settings, now: datetime):
                  for agency_id, (_calls, days) in settings.items()}, value=Person.agency_id)
 
 
-def repeat_contacts(person_ids: Iterable[str | None], now: datetime | None = None) -> dict[str, RepeatContact]:
-    """The persons among ``person_ids`` who are repeat contacts, by id."""
+def repeat_contacts(person_ids: Iterable[str | None], now: datetime | None = None, *,
+                    agencies: Iterable[Agency] | None = None) -> dict[str, RepeatContact]:
+    """The persons among ``person_ids`` who are repeat contacts, by id. ``agencies``:
+    the persons' agencies, if the caller has them loaded (their thresholds are not
+    read again); a person of an agency not among them is not flagged."""
     ids = sorted({pid for pid in person_ids if pid})
     if not ids:
         return {}
     now = now or utcnow()
-    settings = {row.id: (row.repeat_contact_calls, row.repeat_contact_days) for row in db.session.execute(
-        select(Agency.id, Agency.repeat_contact_calls, Agency.repeat_contact_days)
-        .where(Agency.id.in_(select(Person.agency_id).where(Person.id.in_(ids)).scalar_subquery())))}
+    if agencies is not None:
+        settings = {a.id: (a.repeat_contact_calls, a.repeat_contact_days) for a in agencies}
+    else:
+        settings = {row.id: (row.repeat_contact_calls, row.repeat_contact_days) for row in db.session.execute(
+            select(Agency.id, Agency.repeat_contact_calls, Agency.repeat_contact_days)
+            .where(Agency.id.in_(select(Person.agency_id).where(Person.id.in_(ids)).scalar_subquery())))}
     if not settings:
         return {}
     stmt = (select(Call.person_id, Person.agency_id, func.count(Call.id))

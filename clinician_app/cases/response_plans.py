@@ -154,10 +154,12 @@ def return_plan(actor, plan_id: str) -> ResponsePlan:
     return plan
 
 
-def plans_for(actor, person_id: str) -> list[ResponsePlan]:
-    """Every plan of the person except superseded ones, newest first (clinical staff)."""
+def plans_for(actor, person_id: str, *, person: Person | None = None) -> list[ResponsePlan]:
+    """Every plan of the person except superseded ones, newest first (clinical staff).
+    ``person``: the person, already loaded through the actor's scope (the case page's)."""
     policy.require(actor, Permission.CASES_READ)
-    person = _person(actor, person_id)
+    if person is None or person.id != person_id:
+        person = _person(actor, person_id)
     stmt = (select(ResponsePlan).where(ResponsePlan.person_id == person.id, ResponsePlan.status != PLAN_SUPERSEDED)
             .order_by(ResponsePlan.written_at.desc()))
     return list(db.session.execute(stmt).scalars())

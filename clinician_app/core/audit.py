@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -93,6 +94,40 @@ def _audit_key() -> bytes:
     return current_app.extensions["clinician_keys"].audit_key
 
 
+def _event(seq: int, prev_mac: str, key: bytes, occurred_at, remote, *, action: str, actor=None,
+           agency_id: str | None = None, record_type: str | None = None, record_id: str | None = None,
+           outcome: str = "success", reason: str | None = None, details: dict | None = None,
+           actor_username: str | None = None) -> AuditEvent:
+    event = AuditEvent(
+        seq=seq,
+        occurred_at=occurred_at,
+        actor_id=getattr(actor, "id", None),
+        actor_username=actor_username or getattr(actor, "username", None),
+        agency_id=agency_id if agency_id is not None else getattr(actor, "agency_id", None),
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        remote_addr=remote,
+        outcome=outcome,
+        reason=reason,
+        details=json.dumps(details, sort_keys=True, separators=(",", ":")) if details else None,
+        prev_mac=prev_mac,
+    )
+    event.mac = compute_mac(key, prev_mac, event.canonical())
+    return event
+
+
+def _row(event: AuditEvent, prefix: str = "") -> dict:
+    return {f"{prefix}{c.key}": getattr(event, c.key) for c in AuditEvent.__table__.columns}
+
+
+def _attach_stored(session, events: list[AuditEvent]) -> None:
+    """Events inserted by a statement of our own: in the session as already stored."""
+    for event in events:
+        make_transient_to_detached(event)
+        session.add(event)
+
+
 def record(
     action: str,
     *,
@@ -115,37 +150,63 @@ def record(
         raise RuntimeError("audit_head row missing: run the migrations")
     seq, prev_mac = head
     remote = request.remote_addr if has_request_context() else None
-    event = AuditEvent(
-        seq=seq,
-        occurred_at=utcnow(),
-        actor_id=getattr(actor, "id", None),
-        actor_username=actor_username or getattr(actor, "username", None),
-        agency_id=agency_id if agency_id is not None else getattr(actor, "agency_id", None),
-        action=action,
-        record_type=record_type,
-        record_id=record_id,
-        remote_addr=remote,
-        outcome=outcome,
-        reason=reason,
-        details=json.dumps(details, sort_keys=True, separators=(",", ":")) if details else None,
-        prev_mac=prev_mac,
-    )
-    event.mac = compute_mac(_audit_key(), prev_mac, event.canonical())
+    event = _event(seq, prev_mac, _audit_key(), utcnow(), remote, action=action, actor=actor, agency_id=agency_id,
+                   record_type=record_type, record_id=record_id, outcome=outcome, reason=reason, details=details,
+                   actor_username=actor_username)
     set_mac = update(AuditHead).where(AuditHead.id == 1).values(last_mac=event.mac)
     if session.get_bind().dialect.name == "postgresql":
         # The head row stays locked until commit, so every round trip from here
         # on delays every other writer: the event and the head's new MAC go in
         # one statement (a data-modifying CTE), and the event is attached as
         # already stored rather than flushed.
-        session.execute(set_mac.add_cte(_INSERT_EVENT),
-                        {f"event_{c.key}": getattr(event, c.key) for c in AuditEvent.__table__.columns})
-        make_transient_to_detached(event)
-        session.add(event)
+        session.execute(set_mac.add_cte(_INSERT_EVENT), _row(event, "event_"))
+        _attach_stored(session, [event])
     else:
         session.add(event)
         session.execute(set_mac)
         session.flush()
     return event
+
+
+def record_many(events: Iterable[Mapping]) -> list[AuditEvent]:
+    """Append several events to the chain at once, in the order given, inside the
+    current transaction: for a page that shows several records, each an audited
+    read. Each item holds ``record``'s keyword arguments (``action`` included)::
+
+        audit.record_many([{"action": "person.read", "actor": user, "record_type": "person",
+                            "record_id": p.id, "details": {"view": "lookup"}} for p in shown])
+
+    The head is taken once for all of them (one statement moves it on by their
+    number), the events are chained to one another as ``record`` would chain them
+    one by one, and on PostgreSQL they and the head's new MAC go in one more
+    statement: two in all, however many events."""
+    items = [dict(item) for item in events]
+    if not items:
+        return []
+    session = db.session
+    session.flush()
+    head = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + len(items))
+        .returning(AuditHead.last_seq, AuditHead.last_mac)).one_or_none()
+    if head is None:
+        raise RuntimeError("audit_head row missing: run the migrations")
+    last_seq, prev_mac = head
+    key, now = _audit_key(), utcnow()
+    remote = request.remote_addr if has_request_context() else None
+    written = []
+    for seq, item in enumerate(items, start=last_seq - len(items) + 1):
+        event = _event(seq, prev_mac, key, now, remote, **item)
+        written.append(event)
+        prev_mac = event.mac
+    set_mac = update(AuditHead).where(AuditHead.id == 1).values(last_mac=prev_mac)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(set_mac.add_cte(insert(AuditEvent).values([_row(e) for e in written]).cte("new_events")))
+        _attach_stored(session, written)
+    else:
+        session.add_all(written)
+        session.execute(set_mac)
+        session.flush()
+    return written
 
 
 @dataclass

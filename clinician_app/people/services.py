@@ -217,9 +217,13 @@ def _agency_scope(agency_id: str):
     return lambda stmt: stmt.where(Person.agency_id == agency_id)
 
 
+def _read_events(actor, persons, view: str) -> list[dict]:
+    return [{"action": "person.read", "actor": actor, "record_type": "person", "record_id": person.id,
+             "details": {"view": view}} for person in persons]
+
+
 def _audit_reads(actor, persons, view: str) -> None:
-    for person in persons:
-        audit.record("person.read", actor=actor, record_type="person", record_id=person.id, details={"view": view})
+    audit.record_many(_read_events(actor, persons, view))
 
 
 def find_matches(actor, first_name: str, last_name: str, date_of_birth: date | None, *,
@@ -228,8 +232,10 @@ def find_matches(actor, first_name: str, last_name: str, date_of_birth: date | N
     policy.require(actor, Permission.PERSONS_READ)
     matches = [m for m in _exact_matches(_actor_scope(actor), first_name, last_name, date_of_birth)
                if m.person.id != exclude_id]
-    audit.record("person.lookup", actor=actor, record_type="person", details={"results": len(matches), "view": view})
-    _audit_reads(actor, [m.person for m in matches], view)
+    # The lookup and a read of each person shown: one batch, the same statements however many match.
+    audit.record_many([{"action": "person.lookup", "actor": actor, "record_type": "person",
+                        "details": {"results": len(matches), "view": view}},
+                       *_read_events(actor, [m.person for m in matches], view)])
     return matches
 
 

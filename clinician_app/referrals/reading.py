@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from clinician_app.cases import timeline
 from clinician_app.cases.models import Case
@@ -19,7 +20,7 @@ from clinician_app.extensions import db
 from . import codes, policies
 from .consents import hold_lapsed
 from .disclosures import disclosure_for_referral
-from .models import Disclosure, Referral
+from .models import Disclosure, Referral, ServiceEntry
 
 
 def get_referral(actor, referral_id: str) -> Referral:
@@ -88,13 +89,26 @@ def pending_count(actor) -> int:
         Referral.status == codes.PENDING)).scalar_one()
 
 
+_CASE_REFERRALS = "clinician_app.case_referrals"  # the request's own memo (its WSGI environ)
+
+
 def referrals_for_case(actor, case: Case) -> list[Referral]:
-    """Referrals sent from the case, and the one it was opened from."""
+    """Referrals sent from the case, and the one it was opened from. Read once per
+    request: the case page's timeline and its referrals section both show them."""
     if not (policy.has_permission(actor, Permission.REFERRALS_SEND) and case.agency_id == actor.agency_id):
         return []
-    return list(db.session.execute(policy.visible(select(Referral), actor, Referral).where(
-        or_(Referral.case_id == case.id, Referral.received_case_id == case.id))
-        .order_by(Referral.sent_at.desc())).scalars())
+    from flask import has_request_context, request
+
+    memo = request.environ.setdefault(_CASE_REFERRALS, {}) if has_request_context() else {}
+    key = (actor.id, case.id)
+    if key not in memo:
+        memo[key] = list(db.session.execute(policy.visible(select(Referral), actor, Referral).where(
+            or_(Referral.case_id == case.id, Referral.received_case_id == case.id))
+            # What the case page shows (the parties' names, the status): not the
+            # sender's user record and roles, nor the service's towns.
+            .options(lazyload(Referral.sent_by), joinedload(Referral.service).lazyload(ServiceEntry.towns))
+            .order_by(Referral.sent_at.desc())).scalars())
+    return list(memo[key])
 
 
 def _timeline(case, actor) -> list[timeline.TimelineItem]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
+from clinician_app.core.database import commit_keeping_loaded
 from clinician_app.core.errors import ValidationError
 from clinician_app.core.policy import Permission, requires
 from clinician_app.core.timeutil import format_local
@@ -55,7 +56,8 @@ def index():
         else:
             form.scope.data, form.start.data, form.end.data = scope.key, period.first.key, period.last.key
             view = services.run_report(current_user, scope, period, suppress=False)
-            db.session.commit()  # the audit event
+            # The audit event is kept; what the report read stays loaded for the page.
+            commit_keeping_loaded(db.session)
     default = services._today(current_user)
     return render_template(
         "reports/index.html", form=form, view=view, error=error,
