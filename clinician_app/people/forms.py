@@ -8,6 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from clinician_app.core.text import has_control_characters
+
 from . import rules
 from .codes import CODED_FIELDS, CODED_LABELS, UNKNOWN
 from .models import ADDRESS_MAX, ALIAS_MAX, ALIASES_MAX, MERGE_REASONS, NAME_MAX, NOTES_MAX, PHONE_MAX
@@ -33,7 +35,7 @@ def _date_in_range(form, field):
 
 
 def _no_control_characters(form, field):
-    if field.data and rules.has_control_characters(field.data, multiline=field.type == "TextAreaField"):
+    if field.data and has_control_characters(field.data, multiline=field.type == "TextAreaField"):
         raise ValidationError("Remove the control characters.")
 
 

@@ -5,17 +5,11 @@ Messages never quote the value: they may reach logs or API replies."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 
 from .models import EARLIEST_BIRTH
 
 _PHONE = re.compile(r"\+?[0-9().\- ]+(?: ?(?:x|ext\.?) ?[0-9]{1,6})?", re.IGNORECASE)
-
-
-def has_control_characters(value: str, *, multiline: bool = False) -> bool:
-    allowed = {"\n", "\r", "\t"} if multiline else set()
-    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in value)
 
 
 def date_of_birth_problem(value: date | None, today: date) -> str | None:

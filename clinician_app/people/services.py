@@ -16,6 +16,7 @@ from clinician_app.core import audit, policy
 from clinician_app.core.crypto import normalise_for_index
 from clinician_app.core.errors import Conflict, ValidationError
 from clinician_app.core.policy import Permission
+from clinician_app.core.text import clean_text, has_control_characters
 from clinician_app.core.timeutil import to_local, utcnow
 from clinician_app.core.types import new_id
 from clinician_app.extensions import db
@@ -87,14 +88,7 @@ def clean_person_data(data: PersonData, today: date) -> PersonData:
     errors: dict[str, list[str]] = {}
 
     def text(name: str, limit: int, *, required: str | None = None, multiline: bool = False) -> str:
-        value = (getattr(data, name) or "").strip()
-        if not value and required:
-            errors[name] = [required]
-        elif len(value) > limit:
-            errors[name] = [f"Use at most {limit} characters."]
-        elif rules.has_control_characters(value, multiline=multiline):
-            errors[name] = ["Remove the control characters."]
-        return value
+        return clean_text(getattr(data, name), limit, name, errors, required=required, multiline=multiline)
 
     first = text("first_name", NAME_MAX, required="Enter a first name.")
     last = text("last_name", NAME_MAX, required="Enter a last name.")
@@ -111,7 +105,7 @@ def clean_person_data(data: PersonData, today: date) -> PersonData:
         alias = " ".join((raw or "").split())
         if not alias:
             continue
-        if len(alias) > ALIAS_MAX or rules.has_control_characters(alias):
+        if len(alias) > ALIAS_MAX or has_control_characters(alias):
             errors["aliases"] = [f"Write each other name on its own line, at most {ALIAS_MAX} characters."]
             break
         if normalise_for_index(alias) not in seen:  # repeats and the person's own name add nothing
