@@ -31,9 +31,7 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import sys
-import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,9 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.loadgen import Result, drive, free_port, schema_url, server_env, start_server, stop_server  # noqa: E402
+from bench.loadgen import Result, drive, free_port, schema_url, scratch_database, server_env, start_server, stop_server  # noqa: E402
 
 DEFAULT_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 WARM_UP_SECONDS = 1.5
@@ -128,35 +125,26 @@ def main() -> None:
     parser.add_argument("--profile", default=None, help="profile every request thread into this folder (use with --routes ingest)")
     args = parser.parse_args()
 
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    workdir = Path(tempfile.mkdtemp(prefix="cad-bench-"))
-    database_url = schema_url(args.database_url, schema)
     process = None
-    try:
-        token = prepare(database_url, workdir)
-        port = free_port()
-        server_url = schema_url(args.database_url, schema, "synchronous_commit=off") if args.no_disk_wait else database_url
-        process = start_server(server_env(server_url, workdir), workdir, port, workers=args.workers,
-                               threads=args.threads, profile=args.profile)
-        routes = args.routes.split(",")
-        for route in routes:
-            drive(port, route, request_for(route, token), args.clients, WARM_UP_SECONDS, max_requests=args.max_requests)
-        # Rounds take turns, so a burst of other load on the machine hits every route alike.
-        results = {route: Result(route) for route in routes}
-        for _ in range(args.rounds):
+    with scratch_database(args.database_url, "cad-bench") as (database_url, workdir, schema):
+        try:
+            token = prepare(database_url, workdir)
+            port = free_port()
+            server_url = schema_url(args.database_url, schema, "synchronous_commit=off") if args.no_disk_wait else database_url
+            process = start_server(server_env(server_url, workdir), workdir, port, workers=args.workers,
+                                   threads=args.threads, profile=args.profile)
+            routes = args.routes.split(",")
             for route in routes:
-                results[route].merge(drive(port, route, request_for(route, token), args.clients, args.seconds,
-                                           max_requests=args.max_requests))
-        results = list(results.values())
-    finally:
-        stop_server(process)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-        shutil.rmtree(workdir, ignore_errors=True)
+                drive(port, route, request_for(route, token), args.clients, WARM_UP_SECONDS, max_requests=args.max_requests)
+            # Rounds take turns, so a burst of other load on the machine hits every route alike.
+            results = {route: Result(route) for route in routes}
+            for _ in range(args.rounds):
+                for route in routes:
+                    results[route].merge(drive(port, route, request_for(route, token), args.clients, args.seconds,
+                                               max_requests=args.max_requests))
+            results = list(results.values())
+        finally:
+            stop_server(process)
 
     cores = os.cpu_count()
     if args.no_disk_wait:

@@ -26,11 +26,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -38,7 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+
+from bench.loadgen import scratch_database  # noqa: E402
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -54,29 +53,12 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL to use a temporary schema in (default: SQLite file)")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="case-page-bench-"))
     from clinician_app.core.keyfile import new_material, write_material
 
-    keys = workdir / "keys.json"
-    write_material(keys, new_material())
-    schema, admin = None, None
-    if args.database_url and args.database_url.startswith("postgresql"):
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        sep = "&" if "?" in args.database_url else "?"
-        url = f"{args.database_url}{sep}options=-csearch_path%3D{schema}"
-    else:
-        url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    try:
+    with scratch_database(args.database_url, "case-page-bench") as (url, workdir, _schema):
+        keys = workdir / "keys.json"
+        write_material(keys, new_material())
         run(url, keys, args)
-    finally:
-        if schema:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def seed(db, args):

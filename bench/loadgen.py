@@ -15,12 +15,16 @@ from __future__ import annotations
 import http.client
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,6 +164,32 @@ def schema_url(base: str, schema: str, *extra_settings: str) -> str:
     sep = "&" if "?" in base else "?"
     options = "%20".join(f"-c{setting.replace('=', '%3D')}" for setting in (f"search_path={schema}", *extra_settings))
     return f"{base}{sep}options={options}"
+
+
+@contextmanager
+def scratch_database(database_url: str | None, prefix: str) -> Iterator[tuple[str, Path, str | None]]:
+    """A fresh schema in the PostgreSQL database ``database_url`` names (or, without
+    one, a SQLite file) and a work folder, both gone afterwards: yields
+    (database URL, work folder, schema or None)."""
+    from sqlalchemy import create_engine, text
+
+    workdir = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+    admin = schema = None
+    try:
+        if database_url and database_url.startswith("postgresql"):
+            schema = f"bench_{uuid.uuid4().hex[:10]}"
+            admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            yield schema_url(database_url, schema), workdir, schema
+        else:
+            yield database_url or f"sqlite:///{workdir / 'bench.db'}", workdir, None
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def server_env(database_url: str, workdir: Path, **extra: str) -> dict:

@@ -25,15 +25,15 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from bench.loadgen import scratch_database  # noqa: E402
 
 SYLLABLES = ["al", "an", "ar", "be", "bel", "ca", "cor", "da", "del", "el", "en", "fa", "gar", "ha", "is", "ja",
              "ka", "la", "lin", "ma", "mar", "na", "nor", "o", "pa", "quin", "ra", "ros", "sa", "sel", "ta", "tor",
@@ -65,28 +65,12 @@ def main() -> None:
     if args.quick:
         args.n, args.lookups = min(args.n, 10_000), min(args.lookups, 200)
 
-    workdir = Path(tempfile.mkdtemp(prefix="person-bench-"))
     from clinician_app.core.keyfile import new_material, write_material
 
-    keys = workdir / "keys.json"
-    write_material(keys, new_material())
-    schema, admin = None, None
-    if args.database_url and args.database_url.startswith("postgresql"):
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        sep = "&" if "?" in args.database_url else "?"
-        url = f"{args.database_url}{sep}options=-csearch_path%3D{schema}"
-    else:
-        url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-    try:
+    with scratch_database(args.database_url, "person-bench") as (url, workdir, _schema):
+        keys = workdir / "keys.json"
+        write_material(keys, new_material())
         run(url, keys, args)
-    finally:
-        if schema:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 def run(url: str, keys: Path, args) -> None:

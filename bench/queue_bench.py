@@ -40,9 +40,7 @@ import argparse
 import contextvars
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -52,9 +50,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask.globals import _cv_app  # noqa: E402
-from sqlalchemy import create_engine, event, insert, text  # noqa: E402
+from sqlalchemy import event, insert, text  # noqa: E402
 
-from bench.loadgen import Result, drive, free_port, get, schema_url, server_env, start_server, stop_server  # noqa: E402
+from bench.loadgen import Result, drive, free_port, get, scratch_database, server_env, start_server, stop_server  # noqa: E402
 
 DEFAULT_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 WARM_UP_SECONDS = 1.5
@@ -256,36 +254,27 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="PostgreSQL URL; a fresh schema is made in it")
     args = parser.parse_args()
 
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    workdir = Path(tempfile.mkdtemp(prefix="queue-bench-"))
-    database_url = schema_url(args.database_url, schema)
     process = None
-    try:
-        info = prepare(database_url, workdir, args)
-        port = free_port()
-        process = start_server(server_env(database_url, workdir), workdir, port, workers=args.workers,
-                               threads=args.threads)
+    with scratch_database(args.database_url, "queue-bench") as (database_url, workdir, _schema):
+        try:
+            info = prepare(database_url, workdir, args)
+            port = free_port()
+            process = start_server(server_env(database_url, workdir), workdir, port, workers=args.workers,
+                                   threads=args.threads)
 
-        def request(path, signed_in):
-            return get(path, {"Cookie": info["cookie"]} if signed_in else None)
+            def request(path, signed_in):
+                return get(path, {"Cookie": info["cookie"]} if signed_in else None)
 
-        for name, (_label, path, signed_in) in ROUTES.items():
-            drive(port, name, request(path, signed_in), args.clients, WARM_UP_SECONDS)
-        results = {name: Result(name) for name in ROUTES}
-        per_client = -(-args.min_samples // (args.rounds * args.clients))  # each client's share per round
-        for _ in range(args.rounds):  # rounds take turns, so other load on the machine hits every route alike
             for name, (_label, path, signed_in) in ROUTES.items():
-                results[name].merge(drive(port, name, request(path, signed_in), args.clients, args.seconds,
-                                          min_requests=per_client))
-    finally:
-        stop_server(process)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-        shutil.rmtree(workdir, ignore_errors=True)
+                drive(port, name, request(path, signed_in), args.clients, WARM_UP_SECONDS)
+            results = {name: Result(name) for name in ROUTES}
+            per_client = -(-args.min_samples // (args.rounds * args.clients))  # each client's share per round
+            for _ in range(args.rounds):  # rounds take turns, so other load on the machine hits every route alike
+                for name, (_label, path, signed_in) in ROUTES.items():
+                    results[name].merge(drive(port, name, request(path, signed_in), args.clients, args.seconds,
+                                              min_requests=per_client))
+        finally:
+            stop_server(process)
 
     print(f"\n{info['total']:,} calls ({info['open']:,} open co-response calls), history inserted in "
           f"{info['insert_seconds']:.1f} s; PostgreSQL; {os.cpu_count()} CPU cores shared by clients, server and database")
