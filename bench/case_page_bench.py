@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=300)
     parser.add_argument("--renders", type=int, default=300)
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL to use a temporary schema in (default: SQLite file)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also profile the renders (cProfile) and print the N costliest functions")
     args = parser.parse_args()
 
     from clinician_app.core.keyfile import new_material, write_material
@@ -150,21 +152,29 @@ def run(url: str, keys: Path, args) -> None:
         decrypted[f"{table}.{column}"] += 1
         return original(self, blob, table=table, column=column, row_id=row_id)
 
+    timings_ms: list[float] = []
+
     def count(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
+        conn.info["bench_started"] = time.perf_counter()
+
+    def timed(conn, cursor, statement, parameters, context, executemany):
+        timings_ms.append((time.perf_counter() - conn.info.pop("bench_started")) * 1000)
 
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "after_cursor_execute", timed)
     crypto.KeyRing.decrypt_raw = counting_decrypt
     try:
         page = client.get(path)
     finally:
         event.remove(engine, "before_cursor_execute", count)
+        event.remove(engine, "after_cursor_execute", timed)
         crypto.KeyRing.decrypt_raw = original
     body = page.get_data(as_text=True)
     if os.environ.get("BENCH_SHOW_SQL"):
-        print("\n---\n".join(statements))
+        print("\n---\n".join(f"[{ms:.2f} ms] {sql}" for ms, sql in zip(timings_ms, statements, strict=True)))
 
     timings = []
     for _ in range(args.renders):
@@ -173,6 +183,9 @@ def run(url: str, keys: Path, args) -> None:
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
 
+    if args.profile:
+        print_profile(lambda: client.get(path), args.renders, args.profile)
+
     print(f"database: {dialect}; calls: {args.calls}; notes: {args.notes} (1 in 6 Part 2); renders: {args.renders}")
     print(f"timeline entries shown: {body.count('app-timeline__item ')}; page size: {len(body) / 1024:.0f} KiB")
     print(f"case page latency: p50 {percentile(timings, 0.5):.1f} ms, p99 {percentile(timings, 0.99):.1f} ms, "
@@ -180,6 +193,23 @@ def run(url: str, keys: Path, args) -> None:
     print(f"SQL statements per render: {len(statements)} (session check and audit chain included)")
     print("fields decrypted per render: " + (", ".join(f"{k} x{v}" for k, v in sorted(decrypted.items())) or "none"))
     print(f"note bodies decrypted: {decrypted.get('case_notes.body', 0)} (the page shows no body)")
+
+
+def print_profile(render, renders: int, top: int) -> None:
+    """Where a render's time goes, by own time and by cumulative time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(renders):
+        render()
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    if os.environ.get("BENCH_PROFILE_APP"):
+        stats.sort_stats("cumulative").print_stats("clinician_app|templates|html", top)
 
 
 if __name__ == "__main__":

@@ -371,7 +371,7 @@ def get_call_narrative(actor, call: Call) -> str | None:
     if call.agency_id != actor.agency_id:
         get_call(actor, call.id)  # scope rules beyond the agency decide, or NotFound
     narrative = call.narrative
-    audit.record("call.narrative_read", **_audit_actor(actor), record_type="call", record_id=call.id)
+    audit.record_at_commit("call.narrative_read", **_audit_actor(actor), record_type="call", record_id=call.id)
     return narrative
 
 

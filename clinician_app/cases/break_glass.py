@@ -133,7 +133,7 @@ def grant_for_review(actor, grant_id: str) -> BreakGlassGrant:
 
 def read_reason(actor, grant: BreakGlassGrant) -> str | None:
     """The free text of the reason, for the reviewing supervisor (an audited read)."""
-    audit.record("break_glass.reason_read", actor=actor, record_type="break_glass_grant", record_id=grant.id)
+    audit.record_at_commit("break_glass.reason_read", actor=actor, record_type="break_glass_grant", record_id=grant.id)
     return grant.reason_text
 
 

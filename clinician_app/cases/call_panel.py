@@ -23,7 +23,7 @@ def call_panel(actor, call) -> dict:
         if call.person_id:
             person = db.session.get(people_services.Person, call.person_id)
             if person is not None and person.agency_id == actor.agency_id:
-                audit.record("person.read", actor=actor, record_type="person", record_id=person.id,
+                audit.record_at_commit("person.read", actor=actor, record_type="person", record_id=person.id,
                              details={"view": "call"})
                 panel["person"] = person
                 panel["repeat"] = repeat_contact(person.id)

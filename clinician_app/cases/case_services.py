@@ -272,7 +272,7 @@ def list_cases(actor, filters: CaseFilter | None = None, page: int = 1, per_page
     rows = [CaseRow(c, persons[c.person_id].full_name, *figures.get(c.id, (0, None)), repeats.get(c.person_id))
             for c in cases]
     for person_id in sorted(person_ids):
-        audit.record("person.read", actor=actor, record_type="person", record_id=person_id, details={"view": "case_list"})
+        audit.record_at_commit("person.read", actor=actor, record_type="person", record_id=person_id, details={"view": "case_list"})
     return CaseList(items=rows, total=found.total, page=found.page, per_page=per_page)
 
 
@@ -322,7 +322,7 @@ def case_page(actor, case_id: str) -> CasePage:
     case, grant_id = _find_case(actor, case_id, joinedload(Case.person),
                                 joinedload(Case.assignee).load_only(User.id, User.display_name).lazyload(User.role_rows))
     person = case.person
-    audit.record_many([_case_read(actor, case, grant_id, "page"), {  # one batch: two statements, not four
+    audit.record_many_at_commit([_case_read(actor, case, grant_id, "page"), {  # written as the page commits
         "action": "person.read", "actor": actor, "record_type": "person", "record_id": person.id,
         "details": {"view": "case"}}])
     calls = db.session.execute(

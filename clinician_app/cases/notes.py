@@ -112,7 +112,7 @@ def _audit_read(actor, note: CaseNote, grant_id: str | None) -> None:
     details = {"case_id": note.case_id, "sensitivity": note.sensitivity}
     if grant_id:
         details["break_glass_grant"] = grant_id
-    audit.record("case_note.read", actor=actor, record_type="case_note", record_id=note.id, details=details,
+    audit.record_at_commit("case_note.read", actor=actor, record_type="case_note", record_id=note.id, details=details,
                  reason="break the glass" if grant_id else None)
 
 
@@ -126,7 +126,7 @@ def read_note(actor, note_id: str) -> ShownNote:
     case, via_grant = case_access(actor, note.case_id)
     grant = break_glass.active_grant(actor, case.id) if via_grant else None
     if not _readable(actor, note, case, via_grant):
-        audit.record("case_note.read", actor=actor, record_type="case_note", record_id=note.id,
+        audit.record_at_commit("case_note.read", actor=actor, record_type="case_note", record_id=note.id,
                      outcome="denied", details={"case_id": case.id, "sensitivity": note.sensitivity})
         raise RestrictedNote(note, case)
     root = db.session.get(CaseNote, note.addendum_to_id) if note.addendum_to_id else note

@@ -122,6 +122,6 @@ def outreach_list(actor, now: datetime | None = None, limit: int = 200) -> list[
                           open_cases.get(pid), plans.get(pid)) for pid, calls, last in rows]
     audit.record("case.outreach_list", actor=actor, record_type="person", details={"results": len(result)})
     for row in result:
-        audit.record("person.read", actor=actor, record_type="person", record_id=row.person.id,
+        audit.record_at_commit("person.read", actor=actor, record_type="person", record_id=row.person.id,
                      details={"view": "outreach"})
     return result

@@ -174,7 +174,7 @@ def approved_plan_for_call(actor, call) -> ResponsePlan | None:
     plan = db.session.execute(select(ResponsePlan).where(
         ResponsePlan.person_id == call.person_id, ResponsePlan.status == PLAN_APPROVED)).scalars().first()
     if plan is not None:
-        audit.record("response_plan.read", actor=actor, record_type="response_plan", record_id=plan.id,
+        audit.record_at_commit("response_plan.read", actor=actor, record_type="response_plan", record_id=plan.id,
                      details={"call_id": call.id})
     return plan
 

@@ -220,7 +220,7 @@ def read_encounter_notes(actor, encounters: list[Encounter]) -> dict[str, str]:
         if not encounter.has_note:
             continue
         notes[encounter.id] = encounter.note
-        audit.record("encounter.note_read", actor=actor, record_type="encounter", record_id=encounter.id,
+        audit.record_at_commit("encounter.note_read", actor=actor, record_type="encounter", record_id=encounter.id,
                      details={"call_id": encounter.call_id})
     return notes
 

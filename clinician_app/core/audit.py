@@ -7,6 +7,12 @@ row: updating it first takes a row lock on PostgreSQL and the write lock on
 SQLite, so two transactions can never chain onto the same predecessor.
 The event is written in the caller's transaction, so a change and its audit
 event commit or roll back together.
+
+Reads that a page audits go through ``record_at_commit``: the events wait in the
+session and are written as the transaction commits, so the chain's lock is held
+for the commit alone rather than for everything the page reads after them (a
+case page taking the lock first and then reading its timeline made every other
+audited request wait for the whole page).
 """
 from __future__ import annotations
 
@@ -19,7 +25,8 @@ from datetime import datetime
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import Integer, String, Text, bindparam, insert, select, update
-from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
 from clinician_app.extensions import db
 
@@ -181,9 +188,10 @@ def record_many(events: Iterable[Mapping]) -> list[AuditEvent]:
     one by one, and on PostgreSQL they and the head's new MAC go in one more
     statement: two in all, however many events."""
     items = [dict(item) for item in events]
-    if not items:
-        return []
-    session = db.session
+    return _append_many(db.session, items) if items else []
+
+
+def _append_many(session, items: list[dict]) -> list[AuditEvent]:
     session.flush()
     head = session.execute(
         update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + len(items))
@@ -207,6 +215,46 @@ def record_many(events: Iterable[Mapping]) -> list[AuditEvent]:
         session.execute(set_mac)
         session.flush()
     return written
+
+
+_PENDING = "audit_pending"  # session.info key: events waiting for the commit
+
+
+def record_at_commit(action: str, **fields) -> None:
+    """``record``, for an audited read: the event is written as the transaction commits."""
+    record_many_at_commit([{"action": action, **fields}])
+
+
+def record_many_at_commit(events: Iterable[Mapping]) -> None:
+    """Queue events (``record``'s keyword arguments, as for ``record_many``) to be
+    appended to the chain as the current transaction commits, in one batch and in
+    the order queued; a rollback discards them with everything else. For audited
+    reads: the event is as much a part of the transaction as with ``record``, but
+    the chain's lock is taken by the commit, not at the time of the read."""
+    items = [dict(item) for item in events]
+    if not items:
+        return
+    session = db.session()
+    if not session.in_transaction():  # so a rollback before any statement still discards them
+        session.begin()
+    session.info.setdefault(_PENDING, []).extend(items)
+
+
+# On every Session class (the tests bind a plain one to their connection); a
+# session that never queued an event pays one dictionary look-up per commit.
+@sa_event.listens_for(Session, "before_commit")
+def _write_pending(session) -> None:
+    # A savepoint's release fires this too: the events wait for the real commit.
+    if session.in_nested_transaction() or not session.info.get(_PENDING):
+        return
+    _append_many(session, session.info.pop(_PENDING))
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _discard_pending(session, transaction) -> None:
+    # Rolled back or closed without a commit: the reads it queued go with it.
+    if transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_PENDING, None)
 
 
 @dataclass

@@ -88,5 +88,5 @@ def read_visit(actor, visit_id: str) -> tuple[CommunityVisit, str | None]:
     visit = policy.get_visible(db.session, CommunityVisit, visit_id, actor)
     notes = visit.notes
     if notes is not None:
-        audit.record("engagement.visit_read", actor=actor, record_type="engagement_visit", record_id=visit.id)
+        audit.record_at_commit("engagement.visit_read", actor=actor, record_type="engagement_visit", record_id=visit.id)
     return visit, notes

@@ -127,7 +127,7 @@ def read_followup(actor, followup_id: str) -> tuple[Followup, str, dict[str, str
 
     person = db.session.get(Person, case.person_id)
     notes = {a.id: a.note for a in followup.attempts if a.has_note}
-    audit.record("followup.read", actor=actor, record_type="followup", record_id=followup.id,
+    audit.record_at_commit("followup.read", actor=actor, record_type="followup", record_id=followup.id,
                  details={"case_id": case.id, "person_id": person.id, "attempt_notes": len(notes)})
     return followup, person.full_name, notes
 
@@ -458,7 +458,7 @@ def _person_names(actor, followups: list[Followup], view: str) -> dict[str, str]
     rows = db.session.execute(select(Case.id, Person).join(Person, Person.id == Case.person_id)
                               .where(Case.id.in_(case_ids))).all()
     for person_id in sorted({p.id for _, p in rows}):
-        audit.record("person.read", actor=actor, record_type="person", record_id=person_id, details={"view": view})
+        audit.record_at_commit("person.read", actor=actor, record_type="person", record_id=person_id, details={"view": view})
     return {case_id: person.full_name for case_id, person in rows}
 
 

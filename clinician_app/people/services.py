@@ -217,7 +217,7 @@ def _read_events(actor, persons, view: str) -> list[dict]:
 
 
 def _audit_reads(actor, persons, view: str) -> None:
-    audit.record_many(_read_events(actor, persons, view))
+    audit.record_many_at_commit(_read_events(actor, persons, view))
 
 
 def find_matches(actor, first_name: str, last_name: str, date_of_birth: date | None, *,
@@ -227,7 +227,7 @@ def find_matches(actor, first_name: str, last_name: str, date_of_birth: date | N
     matches = [m for m in _exact_matches(_actor_scope(actor), first_name, last_name, date_of_birth)
                if m.person.id != exclude_id]
     # The lookup and a read of each person shown: one batch, the same statements however many match.
-    audit.record_many([{"action": "person.lookup", "actor": actor, "record_type": "person",
+    audit.record_many_at_commit([{"action": "person.lookup", "actor": actor, "record_type": "person",
                         "details": {"results": len(matches), "view": view}},
                        *_read_events(actor, [m.person for m in matches], view)])
     return matches

@@ -107,9 +107,9 @@ def find_for_accounting(actor, first_name: str, last_name: str, date_of_birth: d
 
     policy.require(actor, Permission.DISCLOSURES_READ)
     matches = [m.person for m in _exact_matches(_agency_scope(actor.agency_id), first_name, last_name, date_of_birth)]
-    audit.record("person.lookup", actor=actor, record_type="person",
+    audit.record_at_commit("person.lookup", actor=actor, record_type="person",
                  details={"results": len(matches), "view": "accounting"})
     for person in matches:
-        audit.record("person.read", actor=actor, record_type="person", record_id=person.id,
+        audit.record_at_commit("person.read", actor=actor, record_type="person", record_id=person.id,
                      details={"view": "accounting_lookup"})
     return matches

@@ -129,7 +129,7 @@ def read_consent(actor, consent_id: str, *, view: str = "consent") -> tuple[Cons
     policy.require(actor, Permission.PERSONS_READ)
     consent = consent_in_scope(actor, consent_id)
     person = person_for_consents(actor, consent.person_id, view=view)
-    audit.record("consent.read", actor=actor, record_type="consent", record_id=consent.id,
+    audit.record_at_commit("consent.read", actor=actor, record_type="consent", record_id=consent.id,
                  details={"person_id": person.id, "view": view})
     return consent, person
 

@@ -49,7 +49,7 @@ def read_referral(actor, referral_id: str) -> ReferralView:
     show = policies.may_read_summary(actor, referral)
     disclosure = disclosure_for_referral(referral) if show else None
     if show:
-        audit.record("referral.read", actor=actor, record_type="referral", record_id=referral.id,
+        audit.record_at_commit("referral.read", actor=actor, record_type="referral", record_id=referral.id,
                      details={"side": "sender" if policies.is_sender(actor, referral) else "receiver",
                               "part2": referral.includes_part2})
     notice = codes.part2_notice() if show and referral.includes_part2 else None
@@ -78,7 +78,7 @@ def inbox(actor) -> list[Referral]:
     # The inbox names whom each referral is about (from the summary): audited reads.
     for referral in rows:
         if policies.may_read_summary(actor, referral):
-            audit.record("referral.read", actor=actor, record_type="referral", record_id=referral.id,
+            audit.record_at_commit("referral.read", actor=actor, record_type="referral", record_id=referral.id,
                          details={"side": "receiver", "view": "inbox"})
     return rows
 

@@ -111,7 +111,7 @@ def read_triage(actor, call: Call) -> TriageView | None:
     if triage is None:
         return None
     view = TriageView(triage=triage, answers=triage.answers or {}, observations=triage.observations)
-    audit.record("triage.read", actor=actor, record_type="call", record_id=call.id,
+    audit.record_at_commit("triage.read", actor=actor, record_type="call", record_id=call.id,
                  details={"triage_id": triage.id})
     return view
 

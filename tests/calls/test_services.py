@@ -186,6 +186,7 @@ def test_narrative_is_read_by_clinicians_only_and_each_read_is_audited(make_user
     clinician = make_user(town, "clinician")
     assert services.get_call_narrative(clinician, call) == NARRATIVE
     assert services.get_call_narrative(make_user(town, "supervisor"), call) == NARRATIVE
+    db.session.commit()  # audited reads are written as the transaction commits
     events = _events("call.narrative_read", call.id)
     assert [e.actor_id for e in events][0] == clinician.id and len(events) == 2
     assert all(e.details is None for e in events)  # no content in the trail

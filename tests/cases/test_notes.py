@@ -135,6 +135,7 @@ def test_every_note_write_and_read_is_audited_without_its_text(app_ctx, clinicia
     body = sentinel("audited")
     note = notes.write_note(clinician, case.id, notes.NewNote(kind="consult", sensitivity="normal", body=body))
     notes.read_note(clinician, note.id)
+    db.session.commit()  # audited reads are written as the transaction commits
     events = db.session.execute(select(AuditEvent).where(AuditEvent.record_id == note.id)
                                 .order_by(AuditEvent.seq)).scalars().all()
     assert [e.action for e in events] == ["case_note.created", "case_note.read"]

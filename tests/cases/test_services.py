@@ -62,6 +62,7 @@ def test_note_is_encrypted_at_rest_and_every_read_is_audited(clinician):
     assert events("encounter.note_read", encounter.id) == []
     notes = services.read_encounter_notes(clinician, services.encounters_for_call(clinician, call))
     assert notes == {encounter.id: NOTE}
+    db.session.commit()  # audited reads are written as the transaction commits
     assert len(events("encounter.note_read", encounter.id)) == 1
 
 

@@ -83,6 +83,7 @@ def test_an_officer_records_a_visit_with_encrypted_notes(agencies, officer):
     assert b"Quintanilla" not in bytes(raw)
     _visit_read, notes = visits.read_visit(officer, visit.id)
     assert notes == "Met the principal, Ms. Quintanilla-Brewster."
+    db.session.commit()  # audited reads are written as the transaction commits
     assert [e.record_id for e in _actions("engagement.visit_read")] == [visit.id]
     assert "Quintanilla" not in str(_actions("engagement.visit_record")[0].details)
 

@@ -134,6 +134,7 @@ def test_lookup_audits_the_search_and_each_person_shown(clinician):
     person = people.create_person(clinician, _data())
     before = len(_events("person.read", person.id))
     people.find_matches(clinician, "Marisol", "Quintanilla", BORN)
+    db.session.commit()  # audited reads are written as the transaction commits
     reads = _events("person.read", person.id)
     assert len(reads) == before + 1 and reads[-1].actor_id == clinician.id
     lookup = _events("person.lookup")[-1]
@@ -215,6 +216,7 @@ def test_ensure_person_is_idempotent(agencies):
 def test_get_person_is_scoped_and_audited(clinician, agencies, make_user):
     person = people.create_person(clinician, _data())
     assert people.get_person(clinician, person.id).id == person.id
+    db.session.commit()  # audited reads are written as the transaction commits
     event = _events("person.read", person.id)[-1]
     assert (event.actor_id, event.record_type, event.details_dict) == (clinician.id, "person", {"view": "page"})
     with pytest.raises(NotFound):

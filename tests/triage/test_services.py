@@ -112,6 +112,7 @@ def test_answers_and_observations_are_encrypted_and_reads_audited(town, clinicia
 
     view = read_triage(clinician, call)
     assert view.observations == OBSERVATIONS and view.answers["q1"] is True
+    db.session.commit()  # audited reads are written as the transaction commits
     assert _actions(call.id)[-1] == "triage.read"
 
 
