@@ -325,8 +325,10 @@ def create_call(actor, data: NewCall) -> Call:
         if existing is None:
             raise
         raise DuplicateIncidentNumber(values["incident_number"], existing.id) from None
-    audit.record("call.create", **_audit_actor(actor), record_type="call", record_id=call.id,
-                 details={"source": call.source, "co_response": call.co_response})
+    # At commit: the chain lock is then held for the commit alone, not for what the
+    # caller writes after the call (CAD ingest: its idempotency record).
+    audit.record_at_commit("call.create", **_audit_actor(actor), record_type="call", record_id=call.id,
+                           details={"source": call.source, "co_response": call.co_response})
     return call
 
 

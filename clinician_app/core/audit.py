@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import Integer, String, Text, bindparam, insert, select, update
@@ -87,10 +88,22 @@ class AuditHead(db.Model):
 
 
 # Built once: every audit write runs these, and building them costs more than running them.
-_TAKE_HEAD = (update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + 1)
+_TAKE_HEAD = (update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + bindparam("count"))
               .returning(AuditHead.last_seq, AuditHead.last_mac))
-_INSERT_EVENT = insert(AuditEvent).values(
-    {c: bindparam(f"event_{c.key}", type_=c.type) for c in AuditEvent.__table__.columns}).cte("new_event")
+_SET_MAC = update(AuditHead).where(AuditHead.id == 1).values(last_mac=bindparam("head_mac"))
+
+
+@lru_cache(maxsize=64)
+def _write_events(count: int):
+    """PostgreSQL: ``count`` events and the head's new MAC in one statement, one
+    single-row INSERT per event as a data-modifying CTE. Unlike one multi-row
+    VALUES, this shape has a cache key, so SQLAlchemy compiles it once per count
+    rather than on every write."""
+    statement = _SET_MAC
+    for n in range(count):
+        statement = statement.add_cte(insert(AuditEvent).values(
+            {c: bindparam(f"e{n}_{c.key}", type_=c.type) for c in AuditEvent.__table__.columns}).cte(f"new_event_{n}"))
+    return statement
 
 
 def compute_mac(key: bytes, prev_mac: str, canonical: bytes) -> str:
@@ -148,30 +161,9 @@ def record(
     actor_username: str | None = None,
 ) -> AuditEvent:
     """Append one event to the chain inside the current transaction."""
-    session = db.session
-    session.flush()
-    # Taking the head row first serialises writers (see module docstring).
-    # One round trip: every other writer waits for this row until we commit.
-    head = session.execute(_TAKE_HEAD).one_or_none()
-    if head is None:
-        raise RuntimeError("audit_head row missing: run the migrations")
-    seq, prev_mac = head
-    remote = request.remote_addr if has_request_context() else None
-    event = _event(seq, prev_mac, _audit_key(), utcnow(), remote, action=action, actor=actor, agency_id=agency_id,
-                   record_type=record_type, record_id=record_id, outcome=outcome, reason=reason, details=details,
-                   actor_username=actor_username)
-    set_mac = update(AuditHead).where(AuditHead.id == 1).values(last_mac=event.mac)
-    if session.get_bind().dialect.name == "postgresql":
-        # The head row stays locked until commit, so every round trip from here
-        # on delays every other writer: the event and the head's new MAC go in
-        # one statement (a data-modifying CTE), and the event is attached as
-        # already stored rather than flushed.
-        session.execute(set_mac.add_cte(_INSERT_EVENT), _row(event, "event_"))
-        _attach_stored(session, [event])
-    else:
-        session.add(event)
-        session.execute(set_mac)
-        session.flush()
+    [event] = _append_many(db.session, [{
+        "action": action, "actor": actor, "agency_id": agency_id, "record_type": record_type, "record_id": record_id,
+        "outcome": outcome, "reason": reason, "details": details, "actor_username": actor_username}])
     return event
 
 
@@ -193,9 +185,9 @@ def record_many(events: Iterable[Mapping]) -> list[AuditEvent]:
 
 def _append_many(session, items: list[dict]) -> list[AuditEvent]:
     session.flush()
-    head = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + len(items))
-        .returning(AuditHead.last_seq, AuditHead.last_mac)).one_or_none()
+    # Taking the head row first serialises writers (see module docstring): every
+    # other writer waits for this row until we commit.
+    head = session.execute(_TAKE_HEAD, {"count": len(items)}).one_or_none()
     if head is None:
         raise RuntimeError("audit_head row missing: run the migrations")
     last_seq, prev_mac = head
@@ -206,13 +198,18 @@ def _append_many(session, items: list[dict]) -> list[AuditEvent]:
         event = _event(seq, prev_mac, key, now, remote, **item)
         written.append(event)
         prev_mac = event.mac
-    set_mac = update(AuditHead).where(AuditHead.id == 1).values(last_mac=prev_mac)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(set_mac.add_cte(insert(AuditEvent).values([_row(e) for e in written]).cte("new_events")))
+        # The head row stays locked until commit, so every round trip from here
+        # on delays every other writer: the events and the head's new MAC go in
+        # one statement, and the events are attached as already stored.
+        params = {"head_mac": prev_mac}
+        for n, event in enumerate(written):
+            params.update(_row(event, f"e{n}_"))
+        session.execute(_write_events(len(written)), params)
         _attach_stored(session, written)
     else:
         session.add_all(written)
-        session.execute(set_mac)
+        session.execute(_SET_MAC, {"head_mac": prev_mac})
         session.flush()
     return written
 

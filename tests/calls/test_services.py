@@ -27,7 +27,7 @@ def _events(action, record_id=None):
     stmt = select(AuditEvent).where(AuditEvent.action == action)
     if record_id:
         stmt = stmt.where(AuditEvent.record_id == record_id)
-    return db.session.execute(stmt).scalars().all()
+    return db.session.execute(stmt.order_by(AuditEvent.seq)).scalars().all()
 
 
 # --- addresses ---------------------------------------------------------------------
@@ -69,6 +69,7 @@ def test_dispatcher_creates_a_flagged_call(dispatcher):
     assert (call.status, call.co_response, call.urgency) == ("flagged", True, "now")
     assert call.flagged_at is not None and call.triaged_at is None
     assert (call.source, call.created_by_id, call.api_client_id) == ("form", dispatcher.id, None)
+    db.session.commit()  # the call.create event is written as the transaction commits
     [event] = _events("call.create", call.id)
     assert event.actor_id == dispatcher.id and event.details_dict == {"co_response": True, "source": "form"}
 
@@ -89,6 +90,7 @@ def test_cad_client_creates_a_call_with_its_scope(town):
     client = cad_client(town.id)
     call = services.create_call(client, new_call())
     assert (call.source, call.api_client_id, call.created_by_id) == ("cad", client.id, None)
+    db.session.commit()
     [event] = _events("call.create", call.id)
     assert event.actor_id == client.id and event.actor_username == "api:CAD test"
 
