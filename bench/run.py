@@ -104,6 +104,17 @@ def database_ready(database_url: str, scale: float, seed_value: int) -> bool:
         engine.dispose()
 
 
+def migrate_to_head(database_url: str, keys: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = seeder.make_app(database_url, keys)
+    with app.app_context():
+        upgrade()
+        from clinician_app.extensions import db
+
+        db.engine.dispose()
+
+
 def manifest_path(database_url: str) -> Path:
     return seeder.RESULTS / f"seed-{make_url(database_url).database}.json"
 
@@ -349,6 +360,8 @@ def main() -> None:
         keys.unlink(missing_ok=True)
         manifest = seeder.seed(database_url, keys, scale=scale, seed_value=args.seed, progress=not quick)
         seeder.write_manifest(manifest, database_url, keys)
+    else:
+        migrate_to_head(database_url, keys)  # a seed kept from an older schema gets the newer migrations
     manifest = json.loads(manifest_path(database_url).read_text())
     seed_seconds = time.perf_counter() - started
 

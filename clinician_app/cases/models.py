@@ -51,7 +51,9 @@ class Encounter(db.Model):
     __tablename__ = "encounters"
     __table_args__ = (
         Index("ix_encounters_call_started", "call_id", "started_at"),
-        Index("ix_encounters_started", "started_at"),  # reports over every agency (0012)
+        # Reports over every agency (0012); on PostgreSQL the counted columns ride along (0014).
+        Index("ix_encounters_started", "started_at", postgresql_include=[
+            "call_id", "kind", "disposition_id", "custody_diverted", "jail_diversion_option", "ed_visit_prevented"]),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

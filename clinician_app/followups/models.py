@@ -56,7 +56,8 @@ class Followup(db.Model):
         Index("ix_followups_assignee_status_due", "assignee_id", "status", "due_at"),
         Index("ix_followups_agency_status_due", "agency_id", "status", "due_at"),
         Index("ix_followups_case_due", "case_id", "due_at"),  # the case page's timeline (0012)
-        Index("ix_followups_due", "due_at"),  # reports over every agency (0012)
+        # Reports over every agency (0012); on PostgreSQL the counted columns ride along (0014).
+        Index("ix_followups_due", "due_at", postgresql_include=["status", "done_within_window"]),
         # One follow-up per window per encounter: recording twice can't double them.
         UniqueConstraint("encounter_id", "window", name="uq_followups_encounter_window"),
     )

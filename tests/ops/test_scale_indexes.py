@@ -1,7 +1,8 @@
 """Migration 0012 builds exactly the indexes the models declare for it."""
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from clinician_app.extensions import db
 
@@ -36,3 +37,21 @@ def test_migration_0012_matches_the_models(app):
     for table, names in INDEXES.items():
         assert names <= present[table], table
         assert not present[table] & REPLACED
+
+
+@pytest.mark.postgres_only
+def test_migration_0014_period_indexes_carry_the_counted_columns(app):
+    """On PostgreSQL the report's period indexes cover the columns it counts (0014)."""
+    from clinician_app.calls.models import Call
+    from clinician_app.cases.models import Encounter
+    from clinician_app.followups.models import Followup
+
+    with db.engine.connect() as connection:
+        definitions = dict(connection.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(:names) AND schemaname = current_schema()"),
+            {"names": ["ix_calls_received", "ix_encounters_started", "ix_followups_due"]}).all())
+    for model in (Call, Encounter, Followup):
+        [index] = [ix for ix in model.__table__.indexes if ix.name in definitions]
+        include = index.dialect_options["postgresql"]["include"]
+        assert include, index.name
+        assert definitions[index.name].endswith(f"INCLUDE ({', '.join(include)})"), definitions[index.name]
