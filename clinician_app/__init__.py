@@ -1,7 +1,7 @@
 """clinician_app: behavioral health co-response case management."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_login import current_user
 
 from config import CONFIGS
@@ -187,8 +187,19 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("local")
     def local_time(value, fmt="%Y-%m-%d %H:%M %Z"):
-        tz = current_user.agency.timezone if getattr(current_user, "is_authenticated", False) else "America/New_York"
-        return timeutil.format_local(value, tz, fmt)
+        return timeutil.format_local(value, _viewer_timezone(), fmt)
+
+    def _viewer_timezone() -> str:
+        # Looked up once per request (kept on the request, not on g, which a test's
+        # app context may share between requests): a page formats dozens of times.
+        if not has_request_context():
+            return "America/New_York"
+        tz = getattr(request, "viewer_timezone", None)
+        if tz is None:
+            user = current_user._get_current_object()
+            tz = user.agency.timezone if getattr(user, "is_authenticated", False) else "America/New_York"
+            request.viewer_timezone = tz
+        return tz
 
     from .home.navigation import navigation
 
@@ -196,5 +207,6 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.template_global()
     def can(permission) -> bool:
-        return getattr(current_user, "is_authenticated", False) and permission in current_user.permissions
+        user = current_user._get_current_object()
+        return getattr(user, "is_authenticated", False) and permission in user.permissions
 

@@ -9,6 +9,7 @@ Rules about one record (same agency? assigned? consent?) live in each domain's
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select
@@ -127,6 +128,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 
 def permissions_for(roles) -> frozenset[Permission]:
+    return _permissions_for(frozenset(roles))
+
+
+@lru_cache(maxsize=256)  # a page asks for the viewer's permissions dozens of times
+def _permissions_for(roles: frozenset[str]) -> frozenset[Permission]:
     granted: set[Permission] = set()
     for role in roles:
         granted |= ROLE_PERMISSIONS.get(Role(role), frozenset())

@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, distinct, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
@@ -394,6 +394,8 @@ def _days_before(column, days: int):
 
 def _repeat_contacts_stmt(scope: Scope, period: Period):
     """People with a call in the period that was their N-th (or later) within D days."""
+    if _is_postgres():
+        return _repeat_contacts_window(scope, period)
     this, earlier = aliased(Call), aliased(Call)
     hits = (select(this.person_id.label("person_id"))
             .join(earlier, and_(earlier.person_id == this.person_id, earlier.received_at <= this.received_at,
@@ -403,6 +405,24 @@ def _repeat_contacts_stmt(scope: Scope, period: Period):
             .group_by(this.id, this.person_id)
             .having(func.count() >= scope.repeat_calls)).subquery()  # count(*): the earlier calls are read from the index alone
     return select(func.count(distinct(hits.c.person_id)))
+
+
+def _repeat_contacts_window(scope: Scope, period: Period):
+    """The same count on PostgreSQL in one pass over the period's calls (and the D
+    days before it) in person and time order: each call's count of that person's
+    calls in the D days up to it is a window (RANGE, so calls at the same instant
+    count, as in the join), not a probe of the index per call. A person's earlier
+    calls count whatever agency took them, as in the join; only the call that
+    makes the N-th must be the scope's."""
+    seconds = func.extract("epoch", Call.received_at)  # RANGE offsets here are numbers, so time is in seconds
+    calls = (select(Call.person_id, Call.agency_id, Call.received_at,
+                    func.count().over(partition_by=Call.person_id, order_by=seconds,
+                                      range_=(-scope.repeat_days * 86400, 0)).label("within"))
+             .where(Call.person_id.is_not(None), Call.received_at >= period.start - timedelta(days=scope.repeat_days),
+                    Call.received_at < period.end)).subquery()
+    return select(func.count(distinct(calls.c.person_id))).where(
+        calls.c.received_at >= period.start, calls.c.within >= scope.repeat_calls,
+        *([] if scope.is_all else [calls.c.agency_id.in_(list(scope.agency_ids))]))
 
 
 def _referral_figures(q, ids, period) -> list[ReferralKind] | None:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
+from clinician_app.extensions import db
 from clinician_app.reports.metrics import build_report
 from clinician_app.reports.period import Month, Period, make_period
 from clinician_app.reports.policies import resolve_scope
@@ -200,3 +201,36 @@ def test_engagement_figures_sit_beside_the_coresponse_figures(app_ctx, agencies,
     rows = {row[0]: row[1] for row in tables["engagement"].text_rows(False)}
     assert rows["Community visits"] == "3" and rows["Attendance at events and seminars"] == "65"
     assert {row[0]: row[1] for row in tables["engagement_places"].text_rows(True)}["School"] == "<5"
+
+
+def test_repeat_contacts_at_the_edges_of_the_window(app_ctx, agencies, make_user):
+    """A call is a repeat contact when it is at least the agency's N-th (3rd) call of
+    that person within D (90) days up to it: a call exactly D days earlier counts,
+    calls at the same instant count each other, and an earlier call taken by another
+    agency counts too (PostgreSQL counts with a window, SQLite with a join: both
+    must agree with this)."""
+    from datetime import UTC, timedelta
+
+    from tests.calls.factories import make_call
+    from tests.people.factories import make_person
+    from tests.reports.factories import local
+
+    a, b = agencies["A"], agencies["B"]
+    supervisor = make_user(a, "supervisor")
+    march = local(2025, 3, 20, 9, 0).astimezone(UTC)  # days counted in UTC: the window spans the DST change
+    people = {name: make_person(a.id, born=date(1960 + i, 1, 1)) for i, name in enumerate(
+        ["edge", "too_old", "same_instant", "elsewhere", "outside"])}
+    visits = {
+        "edge": [(a, march - timedelta(days=90)), (a, march - timedelta(days=10)), (a, march)],  # exactly 90 days: counts
+        "too_old": [(a, march - timedelta(days=90, seconds=1)), (a, march - timedelta(days=10)), (a, march)],
+        "same_instant": [(a, march - timedelta(days=5)), (a, march), (a, march)],  # the two at once count each other
+        "elsewhere": [(b, march - timedelta(days=30)), (a, march - timedelta(days=3)), (a, march)],  # B's call counts
+        "outside": [(a, march - timedelta(days=60)), (a, march - timedelta(days=40)), (b, march)],  # the 3rd is B's
+    }
+    for name, calls in visits.items():
+        for town, when in calls:
+            make_call(town.id, received_at=when).person_id = people[name].id
+    db.session.flush()
+
+    report = build_report(resolve_scope(supervisor, None), _march(), now=NOW)
+    assert report.coresponse.repeat_contacts == 3  # edge, same_instant, elsewhere
