@@ -4,16 +4,16 @@ from flask import g, session
 from clinician_app.extensions import db
 
 from . import sessions
-from .models import User
 
 
 def load_user_from_session(_request):
     token = session.get("sid")
     if not token:
         return None
-    record = sessions.find_session(token)
+    record, user = sessions.find_session_and_user(token)
     problem = sessions.check_session(record)
-    user = db.session.get(User, record.user_id) if record is not None and problem is None else None
+    if problem is not None:
+        user = None
     if user is not None and not user.is_active:
         problem = "disabled"
         user = None

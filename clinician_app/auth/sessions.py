@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from clinician_app.core.timeutil import as_utc, utcnow
 from clinician_app.extensions import db
@@ -25,10 +26,16 @@ def start_session(user: User, remote_addr: str | None) -> str:
     return token
 
 
-def find_session(token: str | None) -> UserSession | None:
+def find_session_and_user(token: str | None) -> tuple[UserSession | None, User | None]:
+    """The session and its user, with the user's agency and roles: one statement,
+    as every signed-in request starts with it."""
     if not token:
-        return None
-    return db.session.execute(select(UserSession).where(UserSession.token_hash == _hash(token))).scalar_one_or_none()
+        return None, None
+    row = db.session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .options(joinedload(User.role_rows)).where(UserSession.token_hash == _hash(token))
+    ).unique().one_or_none()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def check_session(record: UserSession | None, now=None) -> str | None:
