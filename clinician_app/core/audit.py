@@ -93,7 +93,12 @@ _TAKE_HEAD = (update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHe
 _SET_MAC = update(AuditHead).where(AuditHead.id == 1).values(last_mac=bindparam("head_mac"))
 
 
-@lru_cache(maxsize=64)
+# A longer batch goes in several statements (PostgreSQL takes at most 65,535
+# parameters in one), and at most this many shapes are ever compiled.
+_EVENTS_PER_STATEMENT = 100
+
+
+@lru_cache(maxsize=_EVENTS_PER_STATEMENT)
 def _write_events(count: int):
     """PostgreSQL: ``count`` events and the head's new MAC in one statement, one
     single-row INSERT per event as a data-modifying CTE. Unlike one multi-row
@@ -202,10 +207,12 @@ def _append_many(session, items: list[dict]) -> list[AuditEvent]:
         # The head row stays locked until commit, so every round trip from here
         # on delays every other writer: the events and the head's new MAC go in
         # one statement, and the events are attached as already stored.
-        params = {"head_mac": prev_mac}
-        for n, event in enumerate(written):
-            params.update(_row(event, f"e{n}_"))
-        session.execute(_write_events(len(written)), params)
+        for start in range(0, len(written), _EVENTS_PER_STATEMENT):
+            part = written[start:start + _EVENTS_PER_STATEMENT]
+            params = {"head_mac": part[-1].mac}
+            for n, event in enumerate(part):
+                params.update(_row(event, f"e{n}_"))
+            session.execute(_write_events(len(part)), params)
         _attach_stored(session, written)
     else:
         session.add_all(written)

@@ -72,6 +72,17 @@ def test_a_batch_takes_the_same_statements_whatever_its_size():
     assert _verify().ok
 
 
+def test_a_batch_longer_than_one_statement_holds_stays_one_chain():
+    written = _batch(audit._EVENTS_PER_STATEMENT * 2 + 5)
+    stored = db.session.execute(select(AuditEvent.seq, AuditEvent.mac).where(
+        AuditEvent.seq.in_([e.seq for e in written])).order_by(AuditEvent.seq)).all()
+    assert [(s.seq, s.mac) for s in stored] == [(e.seq, e.mac) for e in written]
+    head = db.session.execute(select(AuditHead.last_seq, AuditHead.last_mac)).one()
+    assert tuple(head) == (written[-1].seq, written[-1].mac)
+    result = _verify()
+    assert result.ok, result.problems
+
+
 def test_a_batch_takes_each_events_own_actor_and_fields(agencies, make_user):
     user = make_user(agencies["A"], "clinician")
     written = audit.record_many([
