@@ -29,11 +29,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, select
 
 from clinician_app.calls.models import Call
 from clinician_app.calls.services import DuplicateIncidentNumber, NewCall, clean_new_call, create_call, find_call_by_incident
+from clinician_app.core.direct_insert import insert_as_stored
 from clinician_app.core.errors import Conflict, ValidationError
 from clinician_app.core.timeutil import as_utc, utcnow
 from clinician_app.extensions import db
@@ -85,18 +85,18 @@ def ingest_call(client, data: NewCall, key: str | None, fingerprint: str) -> Rep
     status, call = _create_or_find(client, data)
     reply = Reply(status, CALL_STATUS.dump(call))
     if key is not None:
-        db.session.add(IdempotencyRecord(client_id=client.id, key=key, request_hash=fingerprint, status=DONE,
-                                         response_status=status, response_body=reply.body, call_id=call.id,
-                                         completed_at=utcnow()))
-    try:
-        _commit()
-    except IntegrityError:
-        # SQLite only: a concurrent retry stored this key after our look-up.
-        db.session.rollback()
-        stored = _stored_reply(client, key, fingerprint) if key is not None else None
-        if stored is None:
-            raise
-        return stored
+        record = IdempotencyRecord(client_id=client.id, key=key, request_hash=fingerprint, status=DONE,
+                                   response_status=status, response_body=reply.body, call_id=call.id,
+                                   completed_at=utcnow())
+        if not insert_as_stored(db.session, record, skip_conflicts=True):
+            # SQLite only (PostgreSQL holds the key's lock): a concurrent retry
+            # stored this key after our look-up. Its reply is the one to give.
+            db.session.rollback()
+            stored = _stored_reply(client, key, fingerprint)
+            if stored is None:  # pragma: no cover - skipped, so a committed record holds the key
+                raise RuntimeError("an idempotency record was skipped, but none holds its key")
+            return stored
+    _commit()
     return reply
 
 
@@ -106,18 +106,22 @@ def lock_id(client_id: str, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+# Built once and run on the session's connection: they run on every post.
+_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock_id")))
+_STORED = (select(IdempotencyRecord.request_hash, IdempotencyRecord.response_body)
+           .where(IdempotencyRecord.client_id == bindparam("client_id"), IdempotencyRecord.key == bindparam("key")))
+
+
 def _lock_key(client, key: str) -> None:
-    if db.session.get_bind().dialect.name != "postgresql":
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
         return
-    if not db.session.execute(select(func.pg_try_advisory_xact_lock(lock_id(client.id, key)))).scalar_one():
+    if not connection.execute(_TRY_LOCK, {"lock_id": lock_id(client.id, key)}).scalar_one():
         raise RequestInFlight("A request with this Idempotency-Key is still being processed. Retry in a few seconds.")
 
 
 def _stored_reply(client, key: str, fingerprint: str) -> Reply | None:
-    stored = db.session.execute(
-        select(IdempotencyRecord.request_hash, IdempotencyRecord.response_body)
-        .where(IdempotencyRecord.client_id == client.id, IdempotencyRecord.key == key)
-    ).one_or_none()
+    stored = db.session.connection().execute(_STORED, {"client_id": client.id, "key": key}).one_or_none()
     if stored is None:
         return None
     if stored.request_hash != fingerprint:

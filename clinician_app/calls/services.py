@@ -27,9 +27,9 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from clinician_app.core import audit, policy
+from clinician_app.core.direct_insert import insert_as_stored
 from clinician_app.core.errors import PermissionDenied, ValidationError
 from clinician_app.core.pagination import Page, paginate
 from clinician_app.core.policy import Permission
@@ -289,11 +289,12 @@ def find_call_by_incident(agency_id: str, incident_number: str) -> Call | None:
 def create_call(actor, data: NewCall) -> Call:
     """Record a call in the actor's agency; flagged for co-response when asked.
 
-    A duplicate incident number in the agency raises ``DuplicateIncidentNumber``.
-    The unique (agency, incident number) constraint decides, inside a savepoint,
-    rather than a look-up first: that is one query fewer on every new call
-    (CAD ingest's hot path), and the constraint must decide concurrent inserts
-    anyway."""
+    A duplicate incident number in the agency raises ``DuplicateIncidentNumber``
+    and leaves the transaction usable. The unique (agency, incident number)
+    constraint decides, rather than a look-up first: the insert skips a
+    conflicting row (``core.direct_insert``), which costs no query on a new call
+    (CAD ingest's hot path) and no savepoint, and the constraint must decide
+    concurrent inserts anyway."""
     require(actor, Permission.CALLS_CREATE)
     now = utcnow()
     values = clean_new_call(data, now)
@@ -316,15 +317,11 @@ def create_call(actor, data: NewCall) -> Call:
     )
     call.caution_notes = caution_notes  # encrypted, bound to this row's id
     call.narrative = narrative
-    try:
-        with db.session.begin_nested():
-            db.session.add(call)
-            db.session.flush()
-    except IntegrityError:
+    if not insert_as_stored(db.session, call, skip_conflicts=True):
         existing = find_call_by_incident(actor.agency_id, values["incident_number"])
-        if existing is None:
-            raise
-        raise DuplicateIncidentNumber(values["incident_number"], existing.id) from None
+        if existing is None:  # pragma: no cover - skipped, so a committed call holds the number
+            raise RuntimeError("a call was skipped as a duplicate, but no call holds its incident number")
+        raise DuplicateIncidentNumber(values["incident_number"], existing.id)
     # At commit: the chain lock is then held for the commit alone, not for what the
     # caller writes after the call (CAD ingest: its idempotency record).
     audit.record_at_commit("call.create", **_audit_actor(actor), record_type="call", record_id=call.id,

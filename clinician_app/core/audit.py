@@ -88,9 +88,13 @@ class AuditHead(db.Model):
 
 
 # Built once: every audit write runs these, and building them costs more than running them.
-_TAKE_HEAD = (update(AuditHead).where(AuditHead.id == 1).values(last_seq=AuditHead.last_seq + bindparam("count"))
-              .returning(AuditHead.last_seq, AuditHead.last_mac))
-_SET_MAC = update(AuditHead).where(AuditHead.id == 1).values(last_mac=bindparam("head_mac"))
+# On the table, not the mapped class, and run on the session's connection: an
+# update of the class would go through the ORM's bulk-update path (looking for
+# loaded AuditHead objects to synchronise, which nothing loads) on every write.
+_HEAD = AuditHead.__table__
+_TAKE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1).values(last_seq=_HEAD.c.last_seq + bindparam("count"))
+              .returning(_HEAD.c.last_seq, _HEAD.c.last_mac))
+_SET_MAC = update(_HEAD).where(_HEAD.c.id == 1).values(last_mac=bindparam("head_mac"))
 
 
 # A longer batch goes in several statements (PostgreSQL takes at most 65,535
@@ -106,7 +110,7 @@ def _write_events(count: int):
     rather than on every write."""
     statement = _SET_MAC
     for n in range(count):
-        statement = statement.add_cte(insert(AuditEvent).values(
+        statement = statement.add_cte(insert(AuditEvent.__table__).values(
             {c: bindparam(f"e{n}_{c.key}", type_=c.type) for c in AuditEvent.__table__.columns}).cte(f"new_event_{n}"))
     return statement
 
@@ -190,9 +194,10 @@ def record_many(events: Iterable[Mapping]) -> list[AuditEvent]:
 
 def _append_many(session, items: list[dict]) -> list[AuditEvent]:
     session.flush()
+    connection = session.connection()
     # Taking the head row first serialises writers (see module docstring): every
     # other writer waits for this row until we commit.
-    head = session.execute(_TAKE_HEAD, {"count": len(items)}).one_or_none()
+    head = connection.execute(_TAKE_HEAD, {"count": len(items)}).one_or_none()
     if head is None:
         raise RuntimeError("audit_head row missing: run the migrations")
     last_seq, prev_mac = head
@@ -203,7 +208,7 @@ def _append_many(session, items: list[dict]) -> list[AuditEvent]:
         event = _event(seq, prev_mac, key, now, remote, **item)
         written.append(event)
         prev_mac = event.mac
-    if session.get_bind().dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":
         # The head row stays locked until commit, so every round trip from here
         # on delays every other writer: the events and the head's new MAC go in
         # one statement, and the events are attached as already stored.
@@ -212,11 +217,11 @@ def _append_many(session, items: list[dict]) -> list[AuditEvent]:
             params = {"head_mac": part[-1].mac}
             for n, event in enumerate(part):
                 params.update(_row(event, f"e{n}_"))
-            session.execute(_write_events(len(part)), params)
+            connection.execute(_write_events(len(part)), params)
         _attach_stored(session, written)
     else:
         session.add_all(written)
-        session.execute(_SET_MAC, {"head_mac": prev_mac})
+        connection.execute(_SET_MAC, {"head_mac": prev_mac})
         session.flush()
     return written
 

@@ -21,8 +21,10 @@ Why this shape
   ``DecryptionError`` (or ``MissingKeyError``), never returns "" or None.
 * A ``before_flush`` guard refuses any registered ``<name>_enc`` value that is not a
   well-formed token under a known key, so assigning plaintext to the raw column by
-  mistake can't reach the database. Writes that bypass the ORM (``update()``) bypass
-  the guard; only key rotation does that.
+  mistake can't reach the database. A row inserted without a flush
+  (``core.direct_insert``, on hot paths) goes through the same checks
+  (``guard_new_row``). Other writes that bypass the ORM (``update()``) bypass the
+  guard; only key rotation does that.
 * The same guard recomputes the blind indexes of every new or changed row that declares
   them, so an index never goes stale; ``BlindIndexField.refresh(row)`` does it on demand.
 * Blind index values carry their index key id (``"i1:3fa2"``), so rotation knows which
@@ -348,6 +350,17 @@ def _guard_flush(session: Session, flush_context, instances) -> None:
                 check_token(getattr(obj, entry.column), entry.table, entry.column, known)
         if indexes and refresh and (changed or session.is_modified(obj, include_collections=False)):
             refresh_blind_indexes(obj)
+
+
+def guard_new_row(obj) -> None:
+    """What the flush guard does for a new row, for a row inserted without a flush
+    (``core.direct_insert``): its tokens are checked and its blind indexes computed."""
+    fields, indexes = _declared(type(obj))
+    known = _known_key_ids() if fields else None
+    for entry in fields:
+        check_token(getattr(obj, entry.column), entry.table, entry.column, known)
+    if indexes:
+        refresh_blind_indexes(obj)
 
 
 event.listen(Session, "before_flush", _guard_flush)

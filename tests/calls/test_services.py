@@ -9,7 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
 from clinician_app.calls import services
 from clinician_app.calls.addresses import normalise_address
@@ -355,14 +355,30 @@ def test_two_inserts_of_one_incident_number_at_once_leave_one_call(app):
                 db.session.remove()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        with app.app_context():
+            count = db.session.execute(select(func.count()).select_from(Call).where(Call.agency_id == agency_id)).scalar_one()
+            db.session.remove()
+    finally:
+        _remove_committed(app, agency_id, clients)
     assert "a_error" not in outcome and "b_error" not in outcome, outcome
     assert isinstance(outcome["b"], DuplicateIncidentNumber)
     assert outcome["b"].call_id == outcome["a"]
-    with app.app_context():
-        count = db.session.execute(select(func.count()).select_from(Call).where(Call.agency_id == agency_id)).scalar_one()
-        db.session.remove()
     assert count == 1
+
+
+def _remove_committed(app, agency_id: str, client_ids: list[str]) -> None:
+    """What a test without the rolled-back transaction committed: later tests count calls."""
+    from clinician_app.agencies.models import Agency
+    from clinician_app.auth.models import ApiClient
+
+    with app.app_context():
+        db.session.execute(delete(Call).where(Call.agency_id == agency_id))
+        db.session.execute(delete(ApiClient).where(ApiClient.id.in_(client_ids)))
+        db.session.execute(delete(Agency).where(Agency.id == agency_id))
+        db.session.commit()
+        db.session.remove()
