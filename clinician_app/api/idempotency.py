@@ -3,10 +3,10 @@ Idempotency-Key draft).
 
 With an ``Idempotency-Key`` header, everything happens in the request's one
 transaction: on PostgreSQL a transaction-level advisory lock on (client, key)
-is tried first, without waiting, so of several concurrent retries one goes on
-and the others are told the first is still in flight; then the key's stored
-reply is looked up; if there is none the call is created and the reply stored
-with it. What later requests with that key get:
+is tried, without waiting, in the statement that looks up the key's stored
+reply, so of several concurrent retries one goes on and the others are told
+the first is still in flight; if there is no reply the call is created and the
+reply stored with it. What later requests with that key get:
 
 * the same body, first one finished: the stored reply, with 200;
 * the same body, first one still running: 409 ``request_in_flight``;
@@ -15,8 +15,10 @@ with it. What later requests with that key get:
 A request that fails rolls back with nothing stored and its lock released, so
 its retry proceeds: no claim can outlive the request that made it. SQLite has
 no advisory locks, but it has one writer at a time: a concurrent retry there
-waits for the first and then finds its reply (or, if it raced past the look-up,
-the unique (client, key) constraint refuses its copy and it returns the first's).
+waits for the first and then finds its reply. A retry that looked before the
+first stored its reply (on SQLite, or on PostgreSQL when the first committed
+between the look-up's snapshot and the lock) finds the unique (client, key)
+constraint skipping its own copy, rolls back and returns the first's reply.
 
 Without the header, the agency's incident number is the key: a call already
 holding it is returned with 200 when the retry describes the same call, and is
@@ -78,8 +80,7 @@ def request_fingerprint(payload) -> str:
 def ingest_call(client, data: NewCall, key: str | None, fingerprint: str) -> Reply:
     """Create the call once, however often CAD sends it; commits."""
     if key is not None:
-        _lock_key(client, key)
-        stored = _stored_reply(client, key, fingerprint)
+        stored = _claim_key(client, key, fingerprint)
         if stored is not None:
             return stored
     status, call = _create_or_find(client, data)
@@ -89,8 +90,10 @@ def ingest_call(client, data: NewCall, key: str | None, fingerprint: str) -> Rep
                                    response_status=status, response_body=reply.body, call_id=call.id,
                                    completed_at=utcnow())
         if not insert_as_stored(db.session, record, skip_conflicts=True):
-            # SQLite only (PostgreSQL holds the key's lock): a concurrent retry
-            # stored this key after our look-up. Its reply is the one to give.
+            # A concurrent retry stored this key after our look-up: on SQLite,
+            # which has no advisory locks; on PostgreSQL, when the first committed
+            # (and let go of the lock) after our look-up's snapshot was taken but
+            # before we tried the lock. Its reply is the one to give.
             db.session.rollback()
             stored = _stored_reply(client, key, fingerprint)
             if stored is None:  # pragma: no cover - skipped, so a committed record holds the key
@@ -107,22 +110,35 @@ def lock_id(client_id: str, key: str) -> int:
 
 
 # Built once and run on the session's connection: they run on every post.
-_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock_id")))
-_STORED = (select(IdempotencyRecord.request_hash, IdempotencyRecord.response_body)
-           .where(IdempotencyRecord.client_id == bindparam("client_id"), IdempotencyRecord.key == bindparam("key")))
+_KEYS = IdempotencyRecord.__table__
+_KEY_IS = (_KEYS.c.client_id == bindparam("client_id")) & (_KEYS.c.key == bindparam("key"))
+_STORED = select(_KEYS.c.request_hash, _KEYS.c.response_body).where(_KEY_IS)
+# PostgreSQL: the key's lock tried and its stored reply looked up in one round trip.
+_lock = select(func.pg_try_advisory_xact_lock(bindparam("lock_id")).label("locked")).subquery("key_lock")
+_LOCK_AND_LOOK = (select(_lock.c.locked, _KEYS.c.request_hash, _KEYS.c.response_body)
+                  .select_from(_lock.outerjoin(_KEYS, _KEY_IS)))
 
 
-def _lock_key(client, key: str) -> None:
+def _claim_key(client, key: str, fingerprint: str) -> Reply | None:
+    """Hold the key for this request (PostgreSQL: its advisory lock, or 409 if a
+    request holding it is in flight) and return the reply stored under it, if any."""
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
-        return
-    if not connection.execute(_TRY_LOCK, {"lock_id": lock_id(client.id, key)}).scalar_one():
+        return _stored_reply(client, key, fingerprint)
+    row = connection.execute(_LOCK_AND_LOOK, {"lock_id": lock_id(client.id, key), "client_id": client.id,
+                                              "key": key}).one()
+    if not row.locked:
         raise RequestInFlight("A request with this Idempotency-Key is still being processed. Retry in a few seconds.")
+    return _reply_from(row, fingerprint)
 
 
 def _stored_reply(client, key: str, fingerprint: str) -> Reply | None:
-    stored = db.session.connection().execute(_STORED, {"client_id": client.id, "key": key}).one_or_none()
-    if stored is None:
+    return _reply_from(db.session.connection().execute(_STORED, {"client_id": client.id, "key": key}).one_or_none(),
+                       fingerprint)
+
+
+def _reply_from(stored, fingerprint: str) -> Reply | None:
+    if stored is None or stored.request_hash is None:
         return None
     if stored.request_hash != fingerprint:
         raise KeyReused("This Idempotency-Key was already used with a different request body. "

@@ -83,21 +83,15 @@ def test_a_retry_while_the_first_is_in_flight_is_409(app, client, agencies, make
 
 
 def test_a_retry_that_raced_past_the_look_up_returns_the_stored_reply(client, agencies, make_token, monkeypatch):
-    """SQLite queues writers instead of locking keys: a retry that looked before the
-    first stored its reply meets the unique key when it commits, and answers with
-    the first's reply, keeping nothing of its own."""
+    """A retry that looked before the first stored its reply (SQLite queues writers
+    instead of locking keys; on PostgreSQL the first may commit between the look-up's
+    snapshot and the lock) meets the unique key when it stores its own, and answers
+    with the first's reply, keeping nothing of its own."""
     from clinician_app.api import idempotency
 
     token, body = make_token(agencies["A"]), call_body()
     first = _post(client, token, body, key="k-race")
-    real, looked = idempotency._stored_reply, []
-
-    def look_too_early(*args):
-        looked.append(args)
-        return None if len(looked) == 1 else real(*args)
-
-    monkeypatch.setattr(idempotency, "_stored_reply", look_too_early)
-    monkeypatch.setattr(idempotency, "_lock_key", lambda client, key: None)
+    monkeypatch.setattr(idempotency, "_claim_key", lambda client, key, fingerprint: None)
     retry = _post(client, token, body, key="k-race")
     assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
     assert retry.get_json() == first.get_json()
