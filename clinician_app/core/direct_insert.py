@@ -23,9 +23,12 @@ skips, so the caller learns of the duplicate without an error.
 """
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import inspect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Insert
 
 from .types import guard_new_row
@@ -60,26 +63,39 @@ def _statement(table, skip_conflicts: bool) -> Insert:
     return statement
 
 
-def _column_values(obj) -> dict:
-    """Every column's value: as given, else the column's default (set on the object
-    too, so it is loaded), else None."""
-    state = inspect(obj)
+@cache
+def _plan(mapper) -> tuple:
+    """Per mapped class, once: (attribute, column, default or None, whether a None
+    may be left out of the statement) for each column."""
+    if mapper.inherits is not None:
+        raise TypeError(f"{mapper.class_.__name__} inherits a table: flush it instead")
+    plan = []
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        default = column.default if column.default is not None and not column.default.is_sequence else None
+        if default is None and column.server_default is not None:
+            raise TypeError(f"{column} has a server default: flush {mapper.class_.__name__} instead")
+        plan.append((prop.key, column.key, default, column.server_default is None))
+    return tuple(plan)
+
+
+def _column_values(obj, state) -> dict:
+    """The statement's values: each column as given, else its default (set on the
+    object too, so it is loaded). A None is left out, the column being NULL by
+    default anyway: fewer values to convert and send."""
     given = state.dict
     values = {}
-    for prop in state.mapper.column_attrs:
-        column = prop.columns[0]
-        if prop.key in given:
-            value = given[prop.key]
-        elif column.default is not None and not column.default.is_sequence:
-            default = column.default
+    for key, column_key, default, none_may_be_left_out in _plan(state.mapper):
+        if key in given:
+            value = given[key]
+        elif default is not None:
             value = default.arg(None) if default.is_callable else default.arg
-            setattr(obj, prop.key, value)
-        elif column.server_default is not None:
-            raise ValueError(f"{column} has a server default: give it a value, or flush instead")
+            set_committed_value(obj, key, value)
         else:
             value = None
-            setattr(obj, prop.key, None)
-        values[column.key] = value
+            set_committed_value(obj, key, None)
+        if value is not None or not none_may_be_left_out:
+            values[column_key] = value
     return values
 
 
@@ -87,9 +103,9 @@ def insert_as_stored(session, obj, *, skip_conflicts: bool = False) -> bool:
     """Insert ``obj`` (new, not yet in the session) in one statement and attach it as
     stored; returns False, attaching nothing, if ``skip_conflicts`` skipped it."""
     guard_new_row(obj)
-    values = _column_values(obj)
-    table = inspect(obj).mapper.local_table
-    result = session.connection().execute(_statement(table, skip_conflicts), values)
+    state = inspect(obj)
+    values = _column_values(obj, state)
+    result = session.connection().execute(_statement(state.mapper.local_table, skip_conflicts), values)
     if result.rowcount == 0:
         return False
     make_transient_to_detached(obj)
