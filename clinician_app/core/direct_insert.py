@@ -102,6 +102,9 @@ def _column_values(obj, state) -> dict:
 def insert_as_stored(session, obj, *, skip_conflicts: bool = False) -> bool:
     """Insert ``obj`` (new, not yet in the session) in one statement and attach it as
     stored; returns False, attaching nothing, if ``skip_conflicts`` skipped it."""
+    # What the session holds unwritten goes first, as autoflush would send it
+    # before a query: the row may refer to it (nothing to do costs a check).
+    session.flush()
     guard_new_row(obj)
     state = inspect(obj)
     values = _column_values(obj, state)

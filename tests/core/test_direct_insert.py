@@ -109,3 +109,15 @@ def test_the_statement_is_compiled_once(app_ctx, agencies):
         insert_as_stored(db.session, new_call(agencies["A"], "DI-24"), skip_conflicts=True)
     assert len(cache) == before
     assert all(s.startswith("INSERT INTO calls") and s.endswith("ON CONFLICT DO NOTHING") for s in seen)
+
+
+def test_what_the_session_holds_unwritten_is_written_first(app_ctx):
+    from clinician_app.agencies.models import Agency
+    from clinician_app.core.types import new_id
+
+    town = Agency(id=new_id(), name="Pending Town Police Department", code="PENDING", kind="town",
+                  timezone="America/New_York")
+    db.session.add(town)  # not flushed: the call's foreign key needs it in the database first
+    call = new_call(town, "DI-30")
+    assert insert_as_stored(db.session, call) is True
+    assert db.session.execute(select(Call.agency_id).where(Call.id == call.id)).scalar_one() == town.id
