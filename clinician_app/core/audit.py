@@ -192,7 +192,7 @@ def record_many(events: Iterable[Mapping]) -> list[AuditEvent]:
     return _append_many(db.session, items) if items else []
 
 
-def _append_many(session, items: list[dict]) -> list[AuditEvent]:
+def _append_many(session, items: list[dict], *, attach: bool = True) -> list[AuditEvent]:
     session.flush()
     connection = session.connection()
     # Taking the head row first serialises writers (see module docstring): every
@@ -218,7 +218,8 @@ def _append_many(session, items: list[dict]) -> list[AuditEvent]:
             for n, event in enumerate(part):
                 params.update(_row(event, f"e{n}_"))
             connection.execute(_write_events(len(part)), params)
-        _attach_stored(session, written)
+        if attach:
+            _attach_stored(session, written)
     else:
         session.add_all(written)
         connection.execute(_SET_MAC, {"head_mac": prev_mac})
@@ -256,7 +257,8 @@ def _write_pending(session) -> None:
     # A savepoint's release fires this too: the events wait for the real commit.
     if session.in_nested_transaction() or not session.info.get(_PENDING):
         return
-    _append_many(session, session.info.pop(_PENDING))
+    # Nobody holds these events, so on PostgreSQL they need not join the session.
+    _append_many(session, session.info.pop(_PENDING), attach=False)
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
