@@ -362,6 +362,7 @@ def main() -> None:
         seeder.write_manifest(manifest, database_url, keys)
     else:
         migrate_to_head(database_url, keys)  # a seed kept from an older schema gets the newer migrations
+        seeder.apply_planner_settings(database_url)  # and deploy/postgresql.conf's newer settings
     manifest = json.loads(manifest_path(database_url).read_text())
     seed_seconds = time.perf_counter() - started
 

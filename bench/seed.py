@@ -256,9 +256,28 @@ def recreate_database(database_url: str) -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
-            # As deploy/postgresql.conf recommends for SSD storage: index reads cost
-            # about what sequential ones do, so the planner uses the indexes.
-            conn.execute(text(f'ALTER DATABASE "{name}" SET random_page_cost = 1.1'))
+    finally:
+        admin.dispose()
+    apply_planner_settings(database_url)
+
+
+# deploy/postgresql.conf's planner settings, so the bench measures the production
+# shape: SSD costs (index reads cost about what sequential ones do, so the planner
+# uses the indexes) and no parallel workers (on the bench's 2 shared cores they
+# take CPU from the concurrent requests).
+PLANNER_SETTINGS = {"random_page_cost": "1.1", "max_parallel_workers_per_gather": "0"}
+
+
+def apply_planner_settings(database_url: str) -> None:
+    """Set PLANNER_SETTINGS on the bench database (PostgreSQL; new connections see them)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for setting, value in PLANNER_SETTINGS.items():
+                conn.execute(text(f'ALTER DATABASE "{url.database}" SET {setting} = {value}'))
     finally:
         admin.dispose()
 
