@@ -35,32 +35,25 @@ from .types import guard_new_row
 
 
 class InsertSkippingConflicts(Insert):
-    """``INSERT ... ON CONFLICT DO NOTHING``. The dialects' own ``on_conflict_do_nothing``
-    has no cache key in SQLAlchemy 2.0, so it would be compiled again on every call;
-    this statement is cached like a plain insert."""
+    """``INSERT ... ON CONFLICT DO NOTHING``, without RETURNING (which would have to
+    follow the clause). The dialects' own ``on_conflict_do_nothing`` has no cache key
+    in SQLAlchemy 2.0, so it would be compiled again on every call; this statement
+    is cached like a plain insert."""
 
     inherit_cache = True
 
 
 @compiles(InsertSkippingConflicts)
 def _compile_skipping_conflicts(element, compiler, **kw):
-    if element._returning:  # RETURNING would have to follow the clause; nothing here needs it
-        raise NotImplementedError("InsertSkippingConflicts takes no RETURNING")
     return compiler.visit_insert(element, **kw) + " ON CONFLICT DO NOTHING"
 
 
-_STATEMENTS: dict[tuple, Insert] = {}
-
-
+@cache
 def _statement(table, skip_conflicts: bool) -> Insert:
-    # Built once per table: the statement object is the compiled cache's key.
-    key = (table, skip_conflicts)
-    statement = _STATEMENTS.get(key)
-    if statement is None:
-        statement = (InsertSkippingConflicts if skip_conflicts else Insert)(table)
-        # SQLAlchemy keeps an INSERT's row count only when asked (0 = skipped).
-        statement = _STATEMENTS[key] = statement.execution_options(preserve_rowcount=True)
-    return statement
+    # Built once per table: SQLAlchemy memoises a statement object's cache key.
+    statement = (InsertSkippingConflicts if skip_conflicts else Insert)(table)
+    # SQLAlchemy keeps an INSERT's row count only when asked (0 = skipped).
+    return statement.execution_options(preserve_rowcount=True)
 
 
 @cache
