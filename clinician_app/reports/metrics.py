@@ -242,37 +242,7 @@ def coresponse_figures(scope: Scope, period: Period, now: datetime | None = None
     _calls_and_contact_times(q, scope, figures, months, towns, period, bounds, first_index)
 
     # 2. Encounters by month, town, kind, disposition and the diversion answers.
-    enc = select(Call.agency_id.label("agency_id"), _bucket(Encounter.started_at, bounds).label("bucket"),
-                 Encounter.kind.label("kind"), Encounter.disposition_id.label("disposition_id"),
-                 Encounter.custody_diverted.label("custody"), Encounter.jail_diversion_option.label("jail"),
-                 Encounter.ed_visit_prevented.label("ed")).join(Call, Call.id == Encounter.call_id).where(
-        Call.agency_id.in_(ids), Encounter.started_at >= bounds[0], Encounter.started_at < bounds[-1]).subquery()
-    disposition_counts: dict[str, int] = defaultdict(int)
-    for agency_id, bucket, kind, disposition_id, custody, jail, ed, count in q.all(
-            select(enc.c.agency_id, enc.c.bucket, enc.c.kind, enc.c.disposition_id, enc.c.custody, enc.c.jail,
-                   enc.c.ed, func.count())
-            .group_by(enc.c.agency_id, enc.c.bucket, enc.c.kind, enc.c.disposition_id, enc.c.custody,
-                      enc.c.jail, enc.c.ed)):
-        month = months[bucket]
-        month.coresponses += count
-        month.by_kind[kind] = month.by_kind.get(kind, 0) + count
-        if bucket < first_index:
-            continue
-        figures.by_kind[kind] = figures.by_kind.get(kind, 0) + count
-        disposition_counts[disposition_id] += count
-        for answers, value in ((figures.custody_diverted, custody), (figures.jail_option, jail),
-                               (figures.ed_prevented, ed)):
-            if value is None:
-                answers.unknown += count
-            elif value:
-                answers.yes += count
-            else:
-                answers.no += count
-        if agency_id in towns:
-            town = towns[agency_id]
-            town.coresponses += count
-            town.custody_diverted += count if custody else 0
-            town.ed_prevented += count if ed else 0
+    disposition_counts = _encounter_figures(q, ids, figures, months, towns, bounds, first_index)
 
     # 3. The disposition list (labels, and which count as diversions): active ones, and any retired one used.
     for disposition in q.all(select(Disposition.id, Disposition.code, Disposition.label,
@@ -384,6 +354,73 @@ def _calls_and_contact_times(q, scope, figures, months, towns, period, bounds, f
     figures.contact_n = len(in_period)
     figures.contact_median = percentile(in_period, 0.5)
     figures.contact_p90 = percentile(in_period, 0.9)
+
+
+def _encounter_figures(q, ids, figures, months, towns, bounds, first_index) -> dict[str, int]:
+    """Encounters on the scope's calls by month and kind, and for the period by
+    disposition, by town and by the three diversion answers; returns the period's
+    count per disposition. PostgreSQL: one query of GROUPING SETS, a few dozen rows.
+    SQLite: every combination grouped (a few thousand rows at most) and summed here."""
+    bucket = _bucket(Encounter.started_at, bounds)
+    base = (select(Call.agency_id.label("agency_id"), bucket.label("bucket"),
+                   (Encounter.started_at >= bounds[first_index]).label("in_period"), Encounter.kind.label("kind"),
+                   Encounter.disposition_id.label("disposition_id"), Encounter.custody_diverted.label("custody"),
+                   Encounter.jail_diversion_option.label("jail"), Encounter.ed_visit_prevented.label("ed"))
+            .join(Call, Call.id == Encounter.call_id)
+            .where(Call.agency_id.in_(ids), Encounter.started_at >= bounds[0], Encounter.started_at < bounds[-1])
+            .subquery())
+    c = base.c
+    answers = ((figures.custody_diverted, c.custody), (figures.jail_option, c.jail), (figures.ed_prevented, c.ed))
+    disposition_counts: dict[str, int] = defaultdict(int)
+    if _is_postgres():
+        yes_no = [_count_if(column.is_(value)) for _, column in answers for value in (True, False)]
+        for grouping, bucket_, in_period, kind, disposition_id, agency_id, count, *split in q.all(
+                select(func.grouping(c.bucket, c.in_period, c.kind, c.disposition_id, c.agency_id), c.bucket,
+                       c.in_period, c.kind, c.disposition_id, c.agency_id, func.count(), *yes_no)
+                .group_by(func.grouping_sets(tuple_(c.bucket, c.kind), tuple_(c.in_period, c.disposition_id),
+                                             tuple_(c.in_period, c.agency_id)))):
+            if grouping == 0b01011:  # (month, kind)
+                months[bucket_].coresponses += count
+                months[bucket_].by_kind[kind] = months[bucket_].by_kind.get(kind, 0) + count
+                if bucket_ >= first_index:
+                    figures.by_kind[kind] = figures.by_kind.get(kind, 0) + count
+            elif not in_period:
+                continue
+            elif grouping == 0b10101:  # (period, disposition)
+                disposition_counts[disposition_id] += count
+            elif grouping == 0b10110:  # (period, town)
+                for (total, _column), yes, no in zip(answers, split[0::2], split[1::2], strict=True):
+                    total.yes, total.no = total.yes + yes, total.no + no
+                    total.unknown += count - yes - no
+                if agency_id in towns:
+                    town = towns[agency_id]
+                    town.coresponses += count
+                    town.custody_diverted += split[0]
+                    town.ed_prevented += split[4]
+        return disposition_counts
+    for agency_id, bucket_, kind, disposition_id, custody, jail, ed, count in q.all(
+            select(c.agency_id, c.bucket, c.kind, c.disposition_id, c.custody, c.jail, c.ed, func.count())
+            .group_by(c.agency_id, c.bucket, c.kind, c.disposition_id, c.custody, c.jail, c.ed)):
+        month = months[bucket_]
+        month.coresponses += count
+        month.by_kind[kind] = month.by_kind.get(kind, 0) + count
+        if bucket_ < first_index:
+            continue
+        figures.by_kind[kind] = figures.by_kind.get(kind, 0) + count
+        disposition_counts[disposition_id] += count
+        for (total, _column), value in zip(answers, (custody, jail, ed), strict=True):
+            if value is None:
+                total.unknown += count
+            elif value:
+                total.yes += count
+            else:
+                total.no += count
+        if agency_id in towns:
+            town = towns[agency_id]
+            town.coresponses += count
+            town.custody_diverted += count if custody else 0
+            town.ed_prevented += count if ed else 0
+    return disposition_counts
 
 
 def _days_before(column, days: int):
