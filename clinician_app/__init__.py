@@ -169,21 +169,22 @@ def _register_template_helpers(app: Flask) -> None:
             "ROLE_LABELS": ROLE_LABELS,
             "Role": Role,
             "banner": app.config["SYSTEM_USE_BANNER"],
-            "break_glass_active": _break_glass_active,
+            "frame_figures": _frame_figures,
         }
 
-    def _break_glass_active():
-        """The signed-in user's running break-the-glass grants, for the banner."""
+    def _frame_figures() -> dict:
+        """The bell's count and the break-the-glass banner's figures: one statement,
+        read once per request however often the page asks."""
+        from .core import frame_figures
+
         if not getattr(current_user, "is_authenticated", False):
-            return []
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from .cases.break_glass import active_grants_for
-
-        try:
-            return active_grants_for(current_user)
-        except SQLAlchemyError:  # an error page after a failed transaction: show it without the banner
-            return []
+            return frame_figures.defaults()
+        if not has_request_context():
+            return frame_figures.read(current_user)
+        figures = getattr(request, "frame_figures", None)
+        if figures is None:
+            figures = request.frame_figures = frame_figures.read(current_user._get_current_object())
+        return figures
 
     @app.template_filter("local")
     def local_time(value, fmt="%Y-%m-%d %H:%M %Z"):

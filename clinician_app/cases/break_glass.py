@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from clinician_app.core import audit, policy
+from clinician_app.core import audit, frame_figures, policy
 from clinician_app.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from clinician_app.core.policy import Permission
 from clinician_app.core.text import clean_text
@@ -62,15 +62,16 @@ def active_grant(user, case_id: str, now: datetime | None = None) -> BreakGlassG
     ).scalar_one_or_none()
 
 
-def active_grants_for(user, now: datetime | None = None) -> list[BreakGlassGrant]:
-    """For the banner: every grant of the user still running."""
+def _running(user, now, figure):
+    """The banner's figures (how many grants of the user are running, and until when)."""
     if not policy.has_permission(user, Permission.BREAK_GLASS):
-        return []
-    now = now or utcnow()
-    return list(db.session.execute(
-        select(BreakGlassGrant).where(BreakGlassGrant.user_id == user.id, BreakGlassGrant.expires_at > now)
-        .order_by(BreakGlassGrant.expires_at)
-    ).scalars())
+        return None
+    return (select(figure).where(BreakGlassGrant.user_id == user.id, BreakGlassGrant.expires_at > now)
+            .scalar_subquery())
+
+
+frame_figures.register("break_glass_grants", lambda user, now: _running(user, now, func.count()), default=0)
+frame_figures.register("break_glass_until", lambda user, now: _running(user, now, func.max(BreakGlassGrant.expires_at)))
 
 
 def break_glass(actor, case_id: str, reason_code: str, reason_text: str,

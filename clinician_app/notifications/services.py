@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
+from clinician_app.core import frame_figures
 from clinician_app.core.errors import NotFound
 from clinician_app.core.policy import Permission, require
 from clinician_app.core.timeutil import utcnow
@@ -25,10 +26,15 @@ def notify(user_id: str, kind: str, record_type: str, record_id: str) -> Notific
 
 
 def unread_count(user) -> int:
-    return db.session.execute(
-        select(func.count()).select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ).scalar_one()
+    return db.session.execute(select(_unread_count(user, None))).scalar_one()
+
+
+def _unread_count(user, _now):
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None)).scalar_subquery())
+
+
+frame_figures.register("unread_notifications", _unread_count, default=0)  # the bell
 
 
 def list_notifications(actor) -> list[Notification]:

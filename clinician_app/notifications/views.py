@@ -16,16 +16,6 @@ RECORD_LINKS = {"call": ("calls.detail", "call_id"), "followup": ("followups.det
                 "followup_reminder": ("followups.my_work", None)}
 
 
-@bp.app_context_processor
-def _bell():
-    def unread_notifications() -> int:
-        if not getattr(current_user, "is_authenticated", False):
-            return 0
-        return services.unread_count(current_user)
-
-    return {"unread_notifications": unread_notifications}
-
-
 @bp.get("/")
 @requires(Permission.SIGNED_IN)
 def index():

@@ -8,11 +8,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from clinician_app.cases.break_glass_models import BreakGlassGrant
 from clinician_app.core.audit import AuditEvent
-from clinician_app.core.timeutil import utcnow
+from clinician_app.core.timeutil import format_local, utcnow
 from clinician_app.extensions import db
 from tests.cases.note_factories import make_case, make_grant, make_note, sentinel
 
@@ -171,3 +171,36 @@ def test_the_nav_offers_the_review_list_to_supervisors_only(client, login_as, ma
     assert "Break-glass review" in client.get("/").get_data(as_text=True)
     login_as(make_user(agencies["A"], "clinician"))
     assert "Break-glass review" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_banner_counts_running_grants_and_shows_when_the_last_ends(client, login_as, setting, agencies):
+    outsider = setting["outsider"]
+    make_grant(outsider, setting["case"], minutes=30)
+    other = make_case(agencies["A"].id, assignee=setting["supervisor_a"])
+    later = make_grant(outsider, other, minutes=90)
+    make_grant(outsider, make_case(agencies["A"].id), minutes=-5)  # ended: not counted
+    db.session.commit()
+    login_as(outsider)
+    home = client.get("/").get_data(as_text=True)
+    until = format_local(later.expires_at, outsider.agency.timezone, "%H:%M %Z")
+    assert f"You are viewing 2 records outside your scope until {until}." in home
+
+
+def test_the_frame_is_read_in_one_statement(client, login_as, setting):
+    """The bell and the banner come from one SELECT, however often the page asks."""
+    make_grant(setting["outsider"], setting["case"])
+    db.session.commit()
+    login_as(setting["outsider"])
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert BANNER in page and 'data-unread-count="0"' in page
+    frame = [s for s in statements if "notifications" in s or "break_glass_grants" in s]
+    assert len(frame) == 1 and "notifications" in frame[0] and "break_glass_grants" in frame[0]
