@@ -343,15 +343,28 @@ def case_page(actor, case_id: str) -> CasePage:
                     more_items=more_items, more_cautions=len(calls) > CAUTIONS_LIMIT)
 
 
-def _calls_in_case(case: Case, actor, limit: int | None = None) -> list[Call]:
-    stmt = (policy.visible(select(Call), actor, Call).where(Call.case_id == case.id)
+# Each timeline source's rows come from one statement builder, so the times it
+# gives (timeline.py) are those of exactly the entries it returns.
+
+def _case_calls(case: Case, actor, *columns):
+    return policy.visible(select(*columns), actor, Call).where(Call.case_id == case.id)
+
+
+def _calls_in_case(case: Case, actor, limit: int | None = None, since=None) -> list[Call]:
+    stmt = (_case_calls(case, actor, Call)
             .options(load_only(Call.id, Call.incident_number, Call.call_type, Call.status, Call.received_at),
                      lazyload(Call.agency))  # what the timeline shows, nothing more
             .order_by(Call.received_at.desc()).limit(limit))
+    if since is not None:
+        stmt = stmt.where(Call.received_at >= since)
     return list(db.session.execute(stmt).scalars())
 
 
-def _call_items(case, actor, limit: int | None = None) -> list[timeline.TimelineItem]:
+def _call_times(case, actor, limit: int):
+    return _case_calls(case, actor, Call.received_at).order_by(Call.received_at.desc()).limit(limit)
+
+
+def _call_items(case, actor, limit: int | None = None, since=None) -> list[timeline.TimelineItem]:
     from flask import url_for
 
     from clinician_app.calls import codes as call_codes
@@ -359,24 +372,40 @@ def _call_items(case, actor, limit: int | None = None) -> list[timeline.Timeline
     return [timeline.TimelineItem(at=call.received_at, kind="call", url=url_for("calls.detail", call_id=call.id),
                                   title=f"Call {call.incident_number}: {call_codes.label(call_codes.CALL_TYPES, call.call_type)}",
                                   summary=call_codes.label(call_codes.STATUSES, call.status))
-            for call in _calls_in_case(case, actor, limit)]
+            for call in _calls_in_case(case, actor, limit, since)]
 
 
-def _triage_items(case, actor, limit: int | None = None) -> list[timeline.TimelineItem]:
+def _case_triages(case, actor, *columns):
+    from clinician_app.triage.models import Triage
+
+    if not policy.has_permission(actor, Permission.CALLS_READ_CLINICAL):
+        return None
+    stmt = select(*columns).select_from(Triage).join(Call, Call.id == Triage.call_id).where(Call.case_id == case.id)
+    return policy.visible(stmt, actor, Call)
+
+
+def _triage_times(case, actor, limit: int):
+    from clinician_app.triage.models import Triage
+
+    stmt = _case_triages(case, actor, Triage.created_at)
+    return None if stmt is None else stmt.order_by(Triage.created_at.desc()).limit(limit)
+
+
+def _triage_items(case, actor, limit: int | None = None, since=None) -> list[timeline.TimelineItem]:
     from flask import url_for
 
     from clinician_app.triage import codes as triage_codes
     from clinician_app.triage.models import Triage
 
-    if not policy.has_permission(actor, Permission.CALLS_READ_CLINICAL):
+    stmt = _case_triages(case, actor, Triage, Call.incident_number)
+    if stmt is None:
         return []
-    stmt = (select(Triage, Call.incident_number).join(Call, Call.id == Triage.call_id)
-            .where(Call.case_id == case.id)
-            .options(load_only(Triage.id, Triage.call_id, Triage.risk_level, Triage.acuity, Triage.route,
-                               Triage.outside_service, Triage.created_at),
-                     lazyload(Triage.created_by))  # not shown: no join, no roles query
+    stmt = (stmt.options(load_only(Triage.id, Triage.call_id, Triage.risk_level, Triage.acuity, Triage.route,
+                                   Triage.outside_service, Triage.created_at),
+                         lazyload(Triage.created_by))  # not shown: no join, no roles query
             .order_by(Triage.created_at.desc()).limit(limit))
-    stmt = policy.visible(stmt, actor, Call)
+    if since is not None:
+        stmt = stmt.where(Triage.created_at >= since)
     return [timeline.TimelineItem(
         at=t.created_at, kind="triage", url=url_for("calls.detail", call_id=t.call_id),
         title=f"Triage of call {number}: {triage_codes.RISK_LEVELS.get(t.risk_level, t.risk_level)} risk",
@@ -384,22 +413,36 @@ def _triage_items(case, actor, limit: int | None = None) -> list[timeline.Timeli
         for t, number in db.session.execute(stmt)]
 
 
-def _encounter_items(case, actor, limit: int | None = None) -> list[timeline.TimelineItem]:
+def _case_encounters(case, actor, *columns):
+    from .models import Disposition, Encounter
+
+    stmt = (select(*columns).select_from(Encounter).join(Disposition, Disposition.id == Encounter.disposition_id)
+            .join(Call, Call.id == Encounter.call_id).where(Call.case_id == case.id))
+    return policy.visible(stmt, actor, Call)
+
+
+def _encounter_times(case, actor, limit: int):
+    from .models import Encounter
+
+    return _case_encounters(case, actor, Encounter.started_at).order_by(Encounter.started_at.desc()).limit(limit)
+
+
+def _encounter_items(case, actor, limit: int | None = None, since=None) -> list[timeline.TimelineItem]:
     from flask import url_for
 
     from .codes import ENCOUNTER_KINDS
     from .models import Disposition, Encounter
 
-    stmt = (select(Encounter.id, Encounter.call_id, Encounter.kind, Encounter.started_at, Disposition.label)
-            .join(Disposition, Disposition.id == Encounter.disposition_id)
-            .join(Call, Call.id == Encounter.call_id).where(Call.case_id == case.id)
+    stmt = (_case_encounters(case, actor, Encounter.id, Encounter.call_id, Encounter.kind, Encounter.started_at,
+                             Disposition.label)
             .order_by(Encounter.started_at.desc()).limit(limit))
-    stmt = policy.visible(stmt, actor, Call)
+    if since is not None:
+        stmt = stmt.where(Encounter.started_at >= since)
     return [timeline.TimelineItem(at=started, kind="encounter", url=url_for("calls.detail", call_id=call_id),
                                   title=f"Encounter: {ENCOUNTER_KINDS.get(kind, kind)}", summary=label)
             for _id, call_id, kind, started, label in db.session.execute(stmt)]
 
 
-timeline.register("calls", _call_items)
-timeline.register("triages", _triage_items)
-timeline.register("encounters", _encounter_items)
+timeline.register("calls", _call_items, times=_call_times)
+timeline.register("triages", _triage_items, times=_triage_times)
+timeline.register("encounters", _encounter_items, times=_encounter_times)

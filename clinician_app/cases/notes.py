@@ -92,20 +92,27 @@ def _readable(actor, note: CaseNote, case: Case, via_grant: bool) -> bool:
     return policies.may_read_note(actor, note, case, grant_active=via_grant)
 
 
-def list_notes(actor, case: Case, via_grant: bool = False, limit: int | None = None) -> list[NoteRow]:
-    """The case's notes (the newest ``limit`` if given), newest first, each with its
-    addenda count: no bodies (not even fetched), no reads. One query, whatever the
-    number of notes and addenda."""
-    addendum = aliased(CaseNote)
-    addenda = (select(func.count(addendum.id)).where(addendum.addendum_to_id == CaseNote.id)
+def _case_notes(case: Case, *columns):
+    """The case's notes, addenda left out (they show under their note)."""
+    return select(*columns).where(CaseNote.case_id == case.id, CaseNote.addendum_to_id.is_(None))
+
+
+_ADDENDUM = aliased(CaseNote)  # built once: an alias is costly to make on every page
+
+
+def list_notes(actor, case: Case, via_grant: bool = False, limit: int | None = None, since=None) -> list[NoteRow]:
+    """The case's notes (the newest ``limit`` if given, those written at ``since`` or
+    later if given), newest first, each with its addenda count: no bodies (not even
+    fetched), no reads. One query, whatever the number of notes and addenda."""
+    addenda = (select(func.count(_ADDENDUM.id)).where(_ADDENDUM.addendum_to_id == CaseNote.id)
                .correlate(CaseNote).scalar_subquery())
-    rows = db.session.execute(
-        select(CaseNote, addenda).where(CaseNote.case_id == case.id, CaseNote.addendum_to_id.is_(None))
-        # The author's name is shown, not their roles: those load only if asked for.
-        .options(defer(CaseNote.body_enc), joinedload(CaseNote.author).lazyload(User.role_rows))
-        .order_by(CaseNote.created_at.desc()).limit(limit)
-    ).all()
-    return [NoteRow(note, _readable(actor, note, case, via_grant), count) for note, count in rows]
+    stmt = (_case_notes(case, CaseNote, addenda)
+            # The author's name is shown, not their roles: those load only if asked for.
+            .options(defer(CaseNote.body_enc), joinedload(CaseNote.author).lazyload(User.role_rows))
+            .order_by(CaseNote.created_at.desc()).limit(limit))
+    if since is not None:
+        stmt = stmt.where(CaseNote.created_at >= since)
+    return [NoteRow(note, _readable(actor, note, case, via_grant), count) for note, count in db.session.execute(stmt)]
 
 
 def _audit_read(actor, note: CaseNote, grant_id: str | None) -> None:
@@ -233,12 +240,18 @@ def part2_bodies_for(person) -> list[str]:
     return [n.body for n in notes]
 
 
-def _timeline(case, actor, limit: int | None = None) -> list[timeline.TimelineItem]:
+def _timeline_times(case, actor, limit: int):
+    if not policy.has_permission(actor, Permission.CASE_NOTES_READ):
+        return None
+    return _case_notes(case, CaseNote.created_at).order_by(CaseNote.created_at.desc()).limit(limit)
+
+
+def _timeline(case, actor, limit: int | None = None, since=None) -> list[timeline.TimelineItem]:
     if not policy.has_permission(actor, Permission.CASE_NOTES_READ):
         return []
     via_grant = not policies.in_case_scope(actor, case) and break_glass.active_grant(actor, case.id) is not None
     items = []
-    for row in list_notes(actor, case, via_grant=via_grant, limit=limit):
+    for row in list_notes(actor, case, via_grant=via_grant, limit=limit, since=since):
         note = row.note
         title = f"{NOTE_KINDS.get(note.kind, note.kind)} note by {note.author.display_name}"
         if note.is_part2:
@@ -258,4 +271,4 @@ def _note_url(note_id: str) -> str | None:
     return url_for("notes.detail", note_id=note_id) if has_request_context() else None
 
 
-timeline.register("notes", _timeline)
+timeline.register("notes", _timeline, times=_timeline_times)

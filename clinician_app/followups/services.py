@@ -576,20 +576,34 @@ def ensure_template(agency_id: str, name: str, trigger_kind: str, trigger_code: 
 
 # --- the case page's timeline ---------------------------------------------------------------
 
-def _timeline(case, actor, limit: int | None = None) -> list[timeline.TimelineItem]:
+def _case_followups(case, actor, *columns):
     if not policy.has_permission(actor, Permission.FOLLOWUPS_WORK):
-        return []
+        return None
     if not (actor.agency_id == case.agency_id or case.assignee_id == actor.id):
-        return []  # break-the-glass readers see the clinical record, not the work list
+        return None  # break-the-glass readers see the clinical record, not the work list
+    return select(*columns).where(Followup.case_id == case.id)
+
+
+def _timeline_times(case, actor, limit: int):
+    stmt = _case_followups(case, actor, Followup.due_at)
+    return None if stmt is None else stmt.order_by(Followup.due_at.desc()).limit(limit)
+
+
+def _timeline(case, actor, limit: int | None = None, since=None) -> list[timeline.TimelineItem]:
+    stmt = _case_followups(case, actor, Followup)
+    if stmt is None:
+        return []
     from flask import has_request_context, url_for
 
     from .codes import STATUSES
 
-    rows = db.session.execute(select(Followup).where(Followup.case_id == case.id)
-                              .options(load_only(Followup.id, Followup.status, Followup.done_within_window,
-                                                 Followup.due_at, Followup.window),
-                                       lazyload(Followup.assignee))  # what the timeline shows, nothing more
-                              .order_by(Followup.due_at.desc()).limit(limit)).unique().scalars()
+    stmt = (stmt.options(load_only(Followup.id, Followup.status, Followup.done_within_window, Followup.due_at,
+                                   Followup.window),
+                         lazyload(Followup.assignee))  # what the timeline shows, nothing more
+            .order_by(Followup.due_at.desc()).limit(limit))
+    if since is not None:
+        stmt = stmt.where(Followup.due_at >= since)
+    rows = db.session.execute(stmt).unique().scalars()
     items = []
     for f in rows:
         summary = STATUSES.get(f.status, f.status)
@@ -601,4 +615,4 @@ def _timeline(case, actor, limit: int | None = None) -> list[timeline.TimelineIt
     return items
 
 
-timeline.register("followups", _timeline)
+timeline.register("followups", _timeline, times=_timeline_times)

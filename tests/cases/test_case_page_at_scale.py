@@ -90,6 +90,29 @@ def test_case_page_shows_the_newest_entries_and_says_there_are_more(clinician, l
     assert cautions.count("data-caution-call=") == 3 and "data-cautions-more" in cautions
 
 
+@pytest.mark.parametrize("limit", [1, 4, 7, 11, 30])
+def test_the_newest_entries_are_those_of_every_source_merged(app, clinician, make_user, agencies, limit):
+    """Asking only the entries from the moment the newest begin gives the same as
+    reading every source in full and merging, whoever looks."""
+    from clinician_app.cases import timeline
+    from clinician_app.cases.note_models import CaseNote
+    from tests.cases.note_factories import sentinel
+
+    case = _case_with(clinician, calls=6, notes=0)
+    for days in (0.2, 1.7, 2.9, 4.1, 6.3, 9.0):  # between and after the calls (0.5, 1.5, ... days ago)
+        note = CaseNote(case_id=case.id, agency_id=case.agency_id, kind="contact", author_id=clinician.id,
+                        created_at=utcnow() - timedelta(days=days))
+        note.body = sentinel()
+        db.session.add(note)
+    db.session.flush()
+    with app.test_request_context():
+        for actor in (clinician, make_user(agencies["A"], "supervisor"), make_user(agencies["A"], "dispatcher")):
+            everything = timeline.items_for(case, actor)
+            shown, more = timeline.recent_items(case, actor, limit)
+            assert [(i.at, i.kind, i.title) for i in shown] == [(i.at, i.kind, i.title) for i in everything[:limit]]
+            assert more == (len(everything) > limit)
+
+
 def test_a_small_case_page_says_nothing_about_more(clinician, login_as, client):
     case = _case_with(clinician, calls=2, notes=2)
     login_as(clinician)
