@@ -25,10 +25,6 @@ def notify(user_id: str, kind: str, record_type: str, record_id: str) -> Notific
     return note
 
 
-def unread_count(user) -> int:
-    return db.session.execute(select(_unread_count(user, None))).scalar_one()
-
-
 def _unread_count(user, _now):
     return (select(func.count()).select_from(Notification)
             .where(Notification.user_id == user.id, Notification.read_at.is_(None)).scalar_subquery())
