@@ -177,10 +177,9 @@ def _register_template_helpers(app: Flask) -> None:
         read once per request however often the page asks."""
         from .core import frame_figures
 
+        # Outside a request current_user is None: only a request has a signed-in user.
         if not getattr(current_user, "is_authenticated", False):
             return frame_figures.defaults()
-        if not has_request_context():
-            return frame_figures.read(current_user)
         figures = getattr(request, "frame_figures", None)
         if figures is None:
             figures = request.frame_figures = frame_figures.read(current_user._get_current_object())

@@ -389,14 +389,16 @@ def _encounter_figures(q, ids, figures, months, towns, bounds, first_index) -> d
             elif grouping == 0b10101:  # (period, disposition)
                 disposition_counts[disposition_id] += count
             elif grouping == 0b10110:  # (period, town)
-                for (total, _column), yes, no in zip(answers, split[0::2], split[1::2], strict=True):
+                yes_counts, no_counts = split[0::2], split[1::2]  # custody, jail, ed
+                for (total, _column), yes, no in zip(answers, yes_counts, no_counts, strict=True):
                     total.yes, total.no = total.yes + yes, total.no + no
                     total.unknown += count - yes - no
                 if agency_id in towns:
+                    custody_yes, _jail_yes, ed_yes = yes_counts
                     town = towns[agency_id]
                     town.coresponses += count
-                    town.custody_diverted += split[0]
-                    town.ed_prevented += split[4]
+                    town.custody_diverted += custody_yes
+                    town.ed_prevented += ed_yes
         return disposition_counts
     for agency_id, bucket_, kind, disposition_id, custody, jail, ed, count in q.all(
             select(c.agency_id, c.bucket, c.kind, c.disposition_id, c.custody, c.jail, c.ed, func.count())
