@@ -24,6 +24,8 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'clinician_app.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A read replica for the monthly report's figures (reports/database.py); unset: the primary.
+    REPORTS_DATABASE_URL = os.environ.get("REPORTS_DATABASE_URL") or None
     KEYS_FILE = os.environ.get("CLINICIAN_KEYS_FILE", str(INSTANCE_DIR / "keys.json"))
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
@@ -98,6 +100,7 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REPORTS_DATABASE_URL = None  # tests that want one set it
     RATELIMIT_ENABLED = False
     WTF_CSRF_ENABLED = True
     KEY_ROTATION_GRACE_SECONDS = 0.0

@@ -55,10 +55,11 @@ def empty_figures() -> dict:
             "partnerships_active": 0}
 
 
-def engagement_summary(agency_ids, start: date, end: date, tz: str = "America/New_York") -> dict:
+def engagement_summary(agency_ids, start: date, end: date, tz: str = "America/New_York", session=None) -> dict:
     """Figures for ``[start, end)``: ``{"start", "end", "agencies": {agency_id: figures}, "total": figures}``.
-    Every agency asked about is in ``agencies``, with zeros when it recorded nothing."""
-    periods = _figures(list(agency_ids), [start, end], tz)
+    Every agency asked about is in ``agencies``, with zeros when it recorded nothing.
+    ``session``: where to read (the reports' replica); the app's own by default."""
+    periods = _figures(list(agency_ids), [start, end], tz, session or db.session)
     return {"start": start.isoformat(), "end": end.isoformat(),
             "agencies": {aid: per[0] for aid, per in periods["agencies"].items()}, "total": periods["total"][0]}
 
@@ -76,7 +77,7 @@ def engagement_by_month(agency_ids, first_month: date, months: int, tz: str = "A
     first = first_month.replace(day=1)
     bounds = [_add_months(first, i) for i in range(months + 1)]
     labels = [b.strftime("%Y-%m") for b in bounds[:-1]]
-    periods = _figures(list(agency_ids), bounds, tz)
+    periods = _figures(list(agency_ids), bounds, tz, db.session)
     return {"months": labels,
             "agencies": {aid: dict(zip(labels, per, strict=True)) for aid, per in periods["agencies"].items()},
             "total": dict(zip(labels, periods["total"], strict=True))}
@@ -92,7 +93,7 @@ def _bucket(column, bounds: list):
     return case(*whens, else_=None)
 
 
-def _figures(agency_ids: list[str], bounds: list[date], tz: str) -> dict:
+def _figures(agency_ids: list[str], bounds: list[date], tz: str, session) -> dict:
     count = len(bounds) - 1
     agencies = {aid: [empty_figures() for _ in range(count)] for aid in agency_ids}
     total = [empty_figures() for _ in range(count)]
@@ -111,7 +112,7 @@ def _figures(agency_ids: list[str], bounds: list[date], tz: str) -> dict:
                 figures[key][sub] = figures[key].get(sub, 0) + int(value or 0)
 
     period = _bucket(CommunityVisit.started_at, instants).label("period")
-    rows = db.session.execute(
+    rows = session.execute(
         select(CommunityVisit.agency_id, period, CommunityVisit.kind, func.count(),
                func.coalesce(func.sum(CommunityVisit.duration_minutes), 0))
         .where(CommunityVisit.agency_id.in_(agency_ids), CommunityVisit.started_at >= instants[0],
@@ -123,7 +124,7 @@ def _figures(agency_ids: list[str], bounds: list[date], tz: str) -> dict:
         add(agency_id, index, "visits_by_place_kind", visits, sub=kind)
 
     period = _bucket(EngagementEvent.held_on, bounds).label("period")
-    rows = db.session.execute(
+    rows = session.execute(
         select(EngagementEvent.agency_id, period, func.count(),
                func.coalesce(func.sum(EngagementEvent.attendance), 0))
         .where(EngagementEvent.agency_id.in_(agency_ids), EngagementEvent.held_on >= bounds[0],
@@ -134,7 +135,7 @@ def _figures(agency_ids: list[str], bounds: list[date], tz: str) -> dict:
         add(agency_id, index, "event_attendance", attendance)
 
     period = _bucket(AwarenessPost.posted_on, bounds).label("period")
-    rows = db.session.execute(
+    rows = session.execute(
         select(AwarenessPost.agency_id, period, func.count(), func.coalesce(func.sum(AwarenessPost.reach), 0))
         .where(AwarenessPost.agency_id.in_(agency_ids), AwarenessPost.posted_on >= bounds[0],
                AwarenessPost.posted_on < bounds[-1])
@@ -145,7 +146,7 @@ def _figures(agency_ids: list[str], bounds: list[date], tz: str) -> dict:
 
     period = _bucket(YouthSession.held_on, bounds).label("period")
     band_sums = [func.coalesce(func.sum(getattr(YouthSession, f"participants_{band}")), 0) for band in AGE_BANDS]
-    rows = db.session.execute(
+    rows = session.execute(
         select(YouthSession.agency_id, period, func.count(), *band_sums)
         .where(YouthSession.agency_id.in_(agency_ids), YouthSession.held_on >= bounds[0],
                YouthSession.held_on < bounds[-1])
@@ -160,7 +161,7 @@ def _figures(agency_ids: list[str], bounds: list[date], tz: str) -> dict:
         RegionalPartnership.started_on < bounds[i + 1],
         or_(RegionalPartnership.ended_on.is_(None), RegionalPartnership.ended_on >= bounds[i])), 1), else_=0)), 0)
         for i in range(count)]
-    rows = db.session.execute(
+    rows = session.execute(
         select(RegionalPartnership.agency_id, *running)
         .where(RegionalPartnership.agency_id.in_(agency_ids)).group_by(RegionalPartnership.agency_id))
     for agency_id, *per_period in rows:

@@ -37,7 +37,7 @@ from clinician_app.extensions import db
 from clinician_app.people import codes as people_codes
 from clinician_app.people.models import Person
 
-from .metrics import ROUTE_LABELS, _days_before
+from .metrics import ROUTE_LABELS, _days_before, is_postgres
 from .period import Period
 from .policies import Scope
 from .tables import Table
@@ -93,7 +93,7 @@ def _repeat_counts(call_ids_stmt_where, days: int) -> dict[str, int]:
     this, earlier = aliased(Call), aliased(Call)
     stmt = (select(this.id, func.count(earlier.id))
             .join(earlier, and_(earlier.person_id == this.person_id, earlier.received_at <= this.received_at,
-                                earlier.received_at >= _days_before(this.received_at, days)))
+                                earlier.received_at >= _days_before(this.received_at, days, is_postgres(db.session))))
             .where(this.person_id.is_not(None), *call_ids_stmt_where(this))
             .group_by(this.id))
     return dict(db.session.execute(stmt).all())

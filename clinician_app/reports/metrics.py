@@ -32,6 +32,9 @@ Month buckets are a CASE over the month boundaries (computed in Python from the
 time zone), so the same SQL runs on SQLite and PostgreSQL and DST needs no care
 in SQL. Percentiles run in PostgreSQL; on SQLite (tests, development) the
 durations are fetched in one query and interpolated the same way in Python.
+
+Every figure is read through ``database.report_session``: the read replica when
+``REPORTS_DATABASE_URL`` names one, else the app's own database.
 """
 from __future__ import annotations
 
@@ -53,6 +56,7 @@ from clinician_app.followups.codes import STATUS_CANCELLED, STATUS_DONE, STATUS_
 from clinician_app.followups.models import Followup
 from clinician_app.triage.models import Triage
 
+from .database import report_session
 from .period import Month, Period
 from .policies import Scope
 
@@ -184,8 +188,8 @@ class Report:
 
 # --- helpers --------------------------------------------------------------------------
 
-def _is_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
+def is_postgres(session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _bucket(column, bounds: list[datetime]):
@@ -204,20 +208,25 @@ def percentile(values: list[float], p: float) -> float | None:
 
 
 class _Counter:
-    def __init__(self):
+    """The report's statements, run through the session the figures are read on
+    (database.report_session: the replica, or the app's own), and counted."""
+
+    def __init__(self, session):
+        self.session = session
+        self.postgres = is_postgres(session)
         self.queries = 0
 
     def all(self, stmt):
         self.queries += 1
-        return db.session.execute(stmt).all()
+        return self.session.execute(stmt).all()
 
     def one(self, stmt):
         self.queries += 1
-        return db.session.execute(stmt).one()
+        return self.session.execute(stmt).one()
 
     def scalar(self, stmt):
         self.queries += 1
-        return db.session.execute(stmt).scalar_one()
+        return self.session.execute(stmt).scalar_one()
 
 
 def _count_if(condition):
@@ -228,7 +237,7 @@ def _count_if(condition):
 
 def coresponse_figures(scope: Scope, period: Period, now: datetime | None = None,
                        counter: _Counter | None = None) -> CoresponseFigures:
-    q = counter or _Counter()
+    q = counter or _Counter(db.session)
     now = now or utcnow()
     ids = list(scope.agency_ids)
     trend = period.trend()
@@ -271,7 +280,7 @@ def coresponse_figures(scope: Scope, period: Period, now: datetime | None = None
      figures.followups_cancelled) = row
 
     # 6. Repeat contacts.
-    figures.repeat_contacts = q.scalar(_repeat_contacts_stmt(scope, period))
+    figures.repeat_contacts = q.scalar(_repeat_contacts_stmt(scope, period, q.postgres))
 
     # 7. Routing overrides, by the route chosen.
     overridden = or_(Triage.route != Triage.suggested_route,
@@ -316,7 +325,7 @@ def _calls_and_contact_times(q, scope, figures, months, towns, period, bounds, f
             if agency_id in towns:
                 towns[agency_id].flagged += flagged
 
-    if _is_postgres():
+    if q.postgres:
         seconds = case((contacted, func.extract("epoch", Call.first_contact_at - Call.flagged_at)), else_=None)
         sub = select(Call.agency_id.label("agency_id"), _bucket(Call.received_at, bounds).label("bucket"),
                      (Call.received_at >= period.start).label("in_period"), Call.co_response.label("co_response"),
@@ -372,7 +381,7 @@ def _encounter_figures(q, ids, figures, months, towns, bounds, first_index) -> d
     c = base.c
     answers = ((figures.custody_diverted, c.custody), (figures.jail_option, c.jail), (figures.ed_prevented, c.ed))
     disposition_counts: dict[str, int] = defaultdict(int)
-    if _is_postgres():
+    if q.postgres:
         yes_no = [_count_if(column.is_(value)) for _, column in answers for value in (True, False)]
         for grouping, bucket_, in_period, kind, disposition_id, agency_id, count, *split in q.all(
                 select(func.grouping(c.bucket, c.in_period, c.kind, c.disposition_id, c.agency_id), c.bucket,
@@ -425,20 +434,20 @@ def _encounter_figures(q, ids, figures, months, towns, bounds, first_index) -> d
     return disposition_counts
 
 
-def _days_before(column, days: int):
-    if _is_postgres():
+def _days_before(column, days: int, postgres: bool):
+    if postgres:
         return column - func.make_interval(0, 0, 0, days)
     return func.datetime(column, f"-{int(days)} days")
 
 
-def _repeat_contacts_stmt(scope: Scope, period: Period):
+def _repeat_contacts_stmt(scope: Scope, period: Period, postgres: bool):
     """People with a call in the period that was their N-th (or later) within D days."""
-    if _is_postgres():
+    if postgres:
         return _repeat_contacts_window(scope, period)
     this, earlier = aliased(Call), aliased(Call)
     hits = (select(this.person_id.label("person_id"))
             .join(earlier, and_(earlier.person_id == this.person_id, earlier.received_at <= this.received_at,
-                                earlier.received_at >= _days_before(this.received_at, scope.repeat_days)))
+                                earlier.received_at >= _days_before(this.received_at, scope.repeat_days, postgres)))
             .where(this.person_id.is_not(None), this.received_at >= period.start, this.received_at < period.end,
                    *([] if scope.is_all else [this.agency_id.in_(list(scope.agency_ids))]))
             .group_by(this.id, this.person_id)
@@ -472,7 +481,7 @@ def _referral_figures(q, ids, period) -> list[ReferralKind] | None:
     return referral_metrics.referral_figures(q, ids, period)
 
 
-def _engagement(scope: Scope, period: Period) -> dict | None:
+def _engagement(scope: Scope, period: Period, session) -> dict | None:
     """The engagement package's figures for the period (local days in the scope's time zone)."""
     if "eng_visits" not in db.metadata.tables:  # the engagement package is not installed
         return None
@@ -480,13 +489,15 @@ def _engagement(scope: Scope, period: Period) -> dict | None:
 
     start = date(period.first.year, period.first.month, 1)
     after = period.last.plus(1)
-    return engagement_summary(list(scope.agency_ids), start, date(after.year, after.month, 1), tz=period.tz)
+    return engagement_summary(list(scope.agency_ids), start, date(after.year, after.month, 1), tz=period.tz,
+                              session=session)
 
 
 def build_report(scope: Scope, period: Period, *, coresponse: bool = True, engagement: bool = True,
                  now: datetime | None = None) -> Report:
     now = now or utcnow()
-    counter = _Counter()
-    figures = coresponse_figures(scope, period, now, counter) if coresponse else None
-    summary = _engagement(scope, period) if engagement else None
+    with report_session() as session:
+        counter = _Counter(session)
+        figures = coresponse_figures(scope, period, now, counter) if coresponse else None
+        summary = _engagement(scope, period, session) if engagement else None
     return Report(scope, period, now, figures, summary, counter.queries)
