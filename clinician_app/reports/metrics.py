@@ -235,10 +235,7 @@ def _count_if(condition):
 
 # --- the figures ----------------------------------------------------------------------
 
-def coresponse_figures(scope: Scope, period: Period, now: datetime | None = None,
-                       counter: _Counter | None = None) -> CoresponseFigures:
-    q = counter or _Counter(db.session)
-    now = now or utcnow()
+def coresponse_figures(scope: Scope, period: Period, now: datetime, q: _Counter) -> CoresponseFigures:
     ids = list(scope.agency_ids)
     trend = period.trend()
     bounds = trend.bounds()
@@ -447,7 +444,7 @@ def _repeat_contacts_stmt(scope: Scope, period: Period, postgres: bool):
     this, earlier = aliased(Call), aliased(Call)
     hits = (select(this.person_id.label("person_id"))
             .join(earlier, and_(earlier.person_id == this.person_id, earlier.received_at <= this.received_at,
-                                earlier.received_at >= _days_before(this.received_at, scope.repeat_days, postgres)))
+                                earlier.received_at >= _days_before(this.received_at, scope.repeat_days, False)))
             .where(this.person_id.is_not(None), this.received_at >= period.start, this.received_at < period.end,
                    *([] if scope.is_all else [this.agency_id.in_(list(scope.agency_ids))]))
             .group_by(this.id, this.person_id)
